@@ -1,0 +1,55 @@
+"""Object bodies as files under the data directory, named by tidal, never by the user's key."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def write(self, data: bytes) -> str:
+        """Store ``data`` and return its id. The file is complete before the id is returned."""
+        blob_id = secrets.token_hex(16)
+        folder = self.root / blob_id[:2]
+        path = folder / blob_id
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileNotFoundError:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+        return blob_id
+
+    def path(self, blob_id: str) -> Path:
+        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+            raise ValueError(f"not a blob id: {blob_id!r}")
+        return self.root / blob_id[:2] / blob_id
+
+    def read(self, blob_id: str, start: int = 0, end: int | None = None) -> bytes:
+        """Bytes ``start`` .. ``end`` inclusive (HTTP Range semantics); the whole blob by default."""
+        with open(self.path(blob_id), "rb") as f:
+            if start:
+                f.seek(start)
+            if end is None:
+                return f.read()
+            return f.read(end - start + 1)
+
+    def delete(self, blob_id: str) -> None:
+        try:
+            os.unlink(self.path(blob_id))
+        except FileNotFoundError:
+            pass
+
+    def ids(self) -> set[str]:
+        return {p.name for p in self.root.glob("??/*") if len(p.name) == 32}

@@ -1,0 +1,107 @@
+"""The transactional outbox: events written in the same transaction as the change that caused them.
+
+A row is an event waiting for delivery (``kind`` says which deliverer owns it, ``target``
+where it goes). Rows move from ``pending`` to ``done``, ``failed`` or ``expired``; they are
+kept afterwards as the delivery record. Nothing in flight is persisted: after a crash every
+``pending`` row is delivered again, which is the at-least-once promise.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tidal.storage.database import Database, WriteTx
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'pending',
+    finished_at REAL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due_at) WHERE state = 'pending';
+"""
+
+PENDING = "pending"
+DONE = "done"
+FAILED = "failed"
+EXPIRED = "expired"
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    id: int
+    kind: str
+    target: str
+    payload: bytes
+    created_at: float
+    due_at: float
+    attempts: int
+
+
+class Outbox:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._emitted = False
+        self._listeners: list[Callable[[], None]] = []
+        db.on_commit(self._after_group_commit)
+
+    def on_new_events(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from the writer thread) after a commit that added events."""
+        self._listeners.append(listener)
+
+    def emit(self, tx: WriteTx, kind: str, target: str, payload: bytes, now: float) -> int:
+        cur = tx.conn.execute(
+            "INSERT INTO outbox (kind, target, payload, created_at, due_at) VALUES (?, ?, ?, ?, ?)",
+            (kind, target, payload, now, now),
+        )
+        self._emitted = True
+        return cur.lastrowid  # type: ignore[return-value]
+
+    def _after_group_commit(self) -> None:
+        if self._emitted:
+            self._emitted = False
+            for listener in self._listeners:
+                listener()
+
+    def due(self, kind: str, now: float, limit: int, conn: sqlite3.Connection | None = None) -> list[OutboxRow]:
+        conn = conn or self._db.reader()
+        rows = conn.execute(
+            "SELECT id, kind, target, payload, created_at, due_at, attempts FROM outbox"
+            " WHERE state = 'pending' AND due_at <= ? AND kind = ? ORDER BY due_at, id LIMIT ?",
+            (now, kind, limit),
+        ).fetchall()
+        return [OutboxRow(*row) for row in rows]
+
+    def next_due_at(self, kind: str, conn: sqlite3.Connection | None = None) -> float | None:
+        conn = conn or self._db.reader()
+        row = conn.execute(
+            "SELECT MIN(due_at) FROM outbox WHERE state = 'pending' AND kind = ?", (kind,)
+        ).fetchone()
+        return row[0]
+
+    @staticmethod
+    def finish(tx: WriteTx, row_id: int, state: str, attempts: int, now: float, error: str | None = None) -> None:
+        tx.conn.execute(
+            "UPDATE outbox SET state = ?, attempts = ?, finished_at = ?, last_error = ? WHERE id = ?",
+            (state, attempts, now, error, row_id),
+        )
+
+    @staticmethod
+    def retry_at(tx: WriteTx, row_id: int, due_at: float, attempts: int, error: str | None) -> None:
+        tx.conn.execute(
+            "UPDATE outbox SET due_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+            (due_at, attempts, error, row_id),
+        )
+
+    def counts(self, conn: sqlite3.Connection | None = None) -> dict[str, int]:
+        conn = conn or self._db.reader()
+        return dict(conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
