@@ -1,0 +1,144 @@
+"""From an HTTP request to a service operation and back.
+
+route → protocol.resolve → protocol.parse → the operation (inline for @reads, on the
+writer thread for @writes, as a task for @awaits) → protocol.serialize. Client mistakes
+become the service's AWS error; anything unexpected becomes a 500 InternalError and a log
+line, and the server carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from botocore import xform_name
+
+from tidal.errors import AWSError
+from tidal.gateway.routing import route
+from tidal.protocol import ServiceProtocol, protocol_for
+from tidal.services.operation import Call, operation_kind
+from tidal.storage.clock import Clock
+from tidal.storage.database import Database
+from tidal.storage.ids import IdSource
+from tidal.types import HttpRequest, HttpResponse
+
+log = logging.getLogger("tidal.gateway")
+
+Respond = Callable[[HttpResponse], None]
+InternalHandler = Callable[[HttpRequest], HttpResponse]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: dict[str, object],
+        db: Database,
+        clock: Clock,
+        ids: IdSource,
+        region: str,
+        account_id: str,
+        internal: dict[str, InternalHandler] | None = None,
+    ) -> None:
+        self._services = services
+        self._db = db
+        self._clock = clock
+        self._ids = ids
+        self._region = region
+        self._account_id = account_id
+        self._internal = internal or {}
+        self._protocols: dict[str, ServiceProtocol] = {}
+        self._methods: dict[tuple[str, str], tuple[Callable, str] | None] = {}
+
+    def protocol(self, service: str) -> ServiceProtocol:
+        proto = self._protocols.get(service)
+        if proto is None:
+            proto = self._protocols[service] = protocol_for(service)
+        return proto
+
+    def _method(self, service_name: str, op_name: str) -> tuple[Callable, str] | None:
+        key = (service_name, op_name)
+        try:
+            return self._methods[key]
+        except KeyError:
+            pass
+        service = self._services.get(service_name)
+        method = getattr(service, xform_name(op_name), None) if service is not None else None
+        kind = operation_kind(method) if method is not None else None
+        found = (method, kind) if kind else None
+        self._methods[key] = found
+        return found
+
+    def request_id(self, service: str) -> str:
+        if service == "s3":
+            return self._ids.hex(16, upper=True)
+        return self._ids.uuid4()
+
+    def __call__(self, request: HttpRequest, respond: Respond) -> None:
+        path = request.path
+        if path.startswith("/_tidal/"):
+            handler = self._internal.get(path)
+            respond(handler(request) if handler else HttpResponse(404, [], b'{"message":"not found"}'))
+            return
+        service_name, region = route(request, self._region)
+        if service_name not in self._services:
+            respond(HttpResponse(400, [("Content-Type", "text/plain")], f"tidal does not serve {service_name}".encode()))
+            return
+        proto = self.protocol(service_name)
+        request_id = self.request_id(service_name)
+        op = None
+        try:
+            op = proto.resolve(request)
+            found = self._method(service_name, op.name)
+            if found is None:
+                raise AWSError(
+                    "NotImplemented", f"tidal does not implement {op.name} yet", 501,
+                )
+            method, kind = found
+            params = proto.parse(op, request)
+            call = Call(request_id, region, self._account_id, self._clock.now(), request.client_ip, request.headers)
+        except AWSError as err:
+            respond(proto.serialize_error(err, request_id, op))
+            return
+        except Exception:  # noqa: BLE001 - a parser bug must not take the server down
+            respond(self._internal_error(proto, request_id, op))
+            return
+
+        if kind == "reads":
+            call.db = self._db.reader()
+            self._finish(proto, op, request_id, respond, lambda: method(call, params))
+        elif kind == "writes":
+            call.database = self._db
+
+            def job(tx: Any) -> Any:
+                call.db = tx.conn
+                call.tx = tx
+                return method(call, params)
+
+            fut = self._db.write(job)
+            fut.add_done_callback(lambda f: self._finish(proto, op, request_id, respond, f.result))
+        else:
+            call.database = self._db
+            call.db = self._db.reader()
+            task = asyncio.ensure_future(method(call, params))
+            task.add_done_callback(lambda f: self._finish(proto, op, request_id, respond, f.result))
+
+    def _finish(self, proto: ServiceProtocol, op: Any, request_id: str, respond: Respond, produce: Callable) -> None:
+        try:
+            result = produce()
+            response = proto.serialize(op, result, request_id)
+        except AWSError as err:
+            response = proto.serialize_error(err, request_id, op)
+        except Exception:  # noqa: BLE001
+            response = self._internal_error(proto, request_id, op)
+        respond(response)
+
+    def _internal_error(self, proto: ServiceProtocol, request_id: str, op: Any) -> HttpResponse:
+        log.error("internal error in %s %s:\n%s", proto.service_name, getattr(op, "name", "?"), traceback.format_exc())
+        err = AWSError("InternalError", "We encountered an internal error. Please try again.", 500)
+        try:
+            return proto.serialize_error(err, request_id, op)
+        except Exception:  # noqa: BLE001
+            return HttpResponse(500, [], b"internal error")

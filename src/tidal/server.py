@@ -1,0 +1,96 @@
+"""Assembles one tidal: storage, services, the function runtime, delivery and the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import orjson
+
+from tidal.config import Config
+from tidal.delivery.async_invoke import AsyncInvokeDelivery
+from tidal.gateway.dispatch import Dispatcher
+from tidal.gateway.http import start_http_server
+from tidal.runtime.pool import WorkerPool
+from tidal.services.dynamodb.service import SCHEMA as DYNAMODB_SCHEMA
+from tidal.services.dynamodb.service import DynamoDBService
+from tidal.services.environment import ServiceEnv
+from tidal.services.lambda_.service import SCHEMA as LAMBDA_SCHEMA
+from tidal.services.lambda_.service import LambdaService
+from tidal.services.s3.service import SCHEMA as S3_SCHEMA
+from tidal.services.s3.service import S3Service
+from tidal.storage.blobs import BlobStore
+from tidal.storage.clock import Clock
+from tidal.storage.database import Database
+from tidal.storage.ids import IdSource
+from tidal.storage.outbox import SCHEMA as OUTBOX_SCHEMA
+from tidal.storage.outbox import Outbox
+from tidal.types import HttpRequest, HttpResponse
+
+log = logging.getLogger("tidal")
+
+
+class Tidal:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.started_at = time.time()
+        data_dir = config.data_dir
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.clock = Clock(config.time_scale)
+        self.ids = IdSource(config.seed)
+        self.db = Database(
+            data_dir / "tidal.db", [OUTBOX_SCHEMA, S3_SCHEMA, DYNAMODB_SCHEMA, LAMBDA_SCHEMA]
+        )
+        self.blobs = BlobStore(data_dir / "blobs")
+        self.outbox = Outbox(self.db)
+        env = ServiceEnv(config, self.db, self.blobs, self.outbox, self.clock, self.ids)
+        self.pool = WorkerPool(
+            max_workers=config.max_workers,
+            base_env={
+                "AWS_ENDPOINT_URL": config.endpoint,
+                "AWS_ACCESS_KEY_ID": "test",
+                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_SESSION_TOKEN": "test",
+            },
+            log_dir=data_dir / "logs",
+        )
+        self.lambda_ = LambdaService(env, self.pool)
+        self.s3 = S3Service(env, function_permits=self.lambda_.function_permits)
+        self.dynamodb = DynamoDBService(env)
+        self.async_invoke = AsyncInvokeDelivery(env, self.lambda_, self.pool)
+        self.dispatcher = Dispatcher(
+            {"s3": self.s3, "dynamodb": self.dynamodb, "lambda": self.lambda_},
+            self.db,
+            self.clock,
+            self.ids,
+            config.region,
+            config.account_id,
+            internal={"/_tidal/health": self._health, "/_tidal/status": self._status},
+        )
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port)
+        self.async_invoke.start()
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.async_invoke.stop()
+        await self.pool.close()
+        self.db.close()
+
+    def _health(self, request: HttpRequest) -> HttpResponse:
+        body = {
+            "status": "ok",
+            "services": {"s3": "running", "dynamodb": "running", "lambda": "running"},
+            "endpoint": self.config.endpoint,
+            "region": self.config.region,
+            "uptime_s": round(time.time() - self.started_at, 3),
+        }
+        return HttpResponse(200, [("Content-Type", "application/json")], orjson.dumps(body))
+
+    def _status(self, request: HttpRequest) -> HttpResponse:
+        body = {"outbox": self.outbox.counts(), "delivery": self.async_invoke.stats()}
+        return HttpResponse(200, [("Content-Type", "application/json")], orjson.dumps(body))
