@@ -81,10 +81,11 @@ class Outbox:
         ).fetchall()
         return [OutboxRow(*row) for row in rows]
 
-    def next_due_at(self, kind: str, conn: sqlite3.Connection | None = None) -> float | None:
+    def next_due_at_after(self, kind: str, now: float, conn: sqlite3.Connection | None = None) -> float | None:
+        """When the earliest pending event that is not yet due becomes due (retries wait)."""
         conn = conn or self._db.reader()
         row = conn.execute(
-            "SELECT MIN(due_at) FROM outbox WHERE state = 'pending' AND kind = ?", (kind,)
+            "SELECT MIN(due_at) FROM outbox WHERE state = 'pending' AND due_at > ? AND kind = ?", (now, kind)
         ).fetchone()
         return row[0]
 

@@ -1,0 +1,103 @@
+"""The ``tidal`` command: ``tidal up`` serves the AWS APIs; ``tidal lab …`` runs the experiments."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tidal import __version__
+from tidal.config import Config
+
+
+def _event_loop_factory():
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+async def _serve(config: Config, started: float) -> None:
+    from tidal.server import Tidal
+
+    app = Tidal(config)
+    await app.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"tidal {__version__} ready on {config.endpoint} in {time.perf_counter() - started:.2f}s"
+        f" (data: {config.data_dir})\n"
+        f"export AWS_ENDPOINT_URL={config.endpoint} AWS_ACCESS_KEY_ID=test"
+        f" AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION={config.region}",
+        flush=True,
+    )
+    await stop.wait()
+    print("tidal: stopping", flush=True)
+    await app.stop()
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    config = Config.from_env(
+        host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
+        max_workers=args.max_workers, seed=args.seed,
+    )
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+        runner.run(_serve(config, started))
+    return 0
+
+
+def cmd_lab_s3_fanout(args: argparse.Namespace) -> int:
+    from tidal.lab.s3_fanout import run_s3_fanout
+
+    return run_s3_fanout(objects=args.objects, threads=args.threads, endpoint=args.endpoint,
+                         timeout=args.timeout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tidal", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tidal {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="serve the AWS APIs (S3, DynamoDB, Lambda) on one port")
+    up.add_argument("--host", help="bind address (TIDAL_HOST, default 127.0.0.1)")
+    up.add_argument("--port", type=int, help="port (TIDAL_PORT, default 4566)")
+    up.add_argument("--data-dir", type=Path, help="where state lives (TIDAL_DATA_DIR, default ./.tidal)")
+    up.add_argument("--time-scale", type=float,
+                    help="multiply AWS's long waits, e.g. retry delays (TIDAL_TIME_SCALE, default 1.0)")
+    up.add_argument("--max-workers", type=int,
+                    help="function worker processes at most (TIDAL_MAX_WORKERS, default 4)")
+    up.add_argument("--seed", type=int, help="seed for ids and chaos (TIDAL_SEED)")
+    up.add_argument("-v", "--verbose", action="store_true", help="log requests' errors and delivery")
+    up.set_defaults(func=cmd_up)
+
+    lab = sub.add_parser("lab", help="reproduce the classic delivery experiments")
+    lab_sub = lab.add_subparsers(dest="experiment", required=True)
+    fanout = lab_sub.add_parser(
+        "s3-fanout", help="N objects into a bucket, each fires a function that counts it in a table (seed-000)"
+    )
+    fanout.add_argument("--objects", type=int, default=10_000)
+    fanout.add_argument("--threads", type=int, default=8)
+    fanout.add_argument("--endpoint", help="a running tidal (default: start one in a temporary data dir)")
+    fanout.add_argument("--timeout", type=float, default=600.0,
+                        help="give up waiting for processing after this many seconds")
+    fanout.set_defaults(func=cmd_lab_s3_fanout)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
