@@ -92,5 +92,17 @@ class Tidal:
         return HttpResponse(200, [("Content-Type", "application/json")], orjson.dumps(body))
 
     def _status(self, request: HttpRequest) -> HttpResponse:
-        body = {"outbox": self.outbox.counts(), "delivery": self.async_invoke.stats()}
+        since = 0.0
+        for pair in request.query.split("&"):
+            name, _, value = pair.partition("=")
+            if name == "since":
+                try:
+                    since = float(value)
+                except ValueError:
+                    return HttpResponse(400, [("Content-Type", "application/json")], b'{"message":"bad since"}')
+        body = {
+            "outbox": self.outbox.counts(),
+            "delivery": self.async_invoke.stats(),
+            "latency": self.outbox.delivery_summary(since),
+        }
         return HttpResponse(200, [("Content-Type", "application/json")], orjson.dumps(body))

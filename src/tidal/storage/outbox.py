@@ -106,3 +106,29 @@ class Outbox:
     def counts(self, conn: sqlite3.Connection | None = None) -> dict[str, int]:
         conn = conn or self._db.reader()
         return dict(conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+
+    def delivery_summary(self, since: float, conn: sqlite3.Connection | None = None) -> dict[str, float | int | None]:
+        """Events created since ``since``: how many finished how, and created→finished latency."""
+        conn = conn or self._db.reader()
+        states = dict(conn.execute(
+            "SELECT state, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY state", (since,)
+        ).fetchall())
+        latencies = sorted(
+            row[0] for row in conn.execute(
+                "SELECT finished_at - created_at FROM outbox WHERE created_at >= ? AND state = 'done'", (since,)
+            )
+        )
+        last = conn.execute(
+            "SELECT MAX(finished_at) FROM outbox WHERE created_at >= ? AND state = 'done'", (since,)
+        ).fetchone()[0]
+
+        def pct(q: float) -> float | None:
+            if not latencies:
+                return None
+            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+        return {
+            "done": states.get(DONE, 0), "pending": states.get(PENDING, 0),
+            "failed": states.get(FAILED, 0), "expired": states.get(EXPIRED, 0),
+            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "last_finished_at": last,
+        }

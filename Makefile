@@ -1,0 +1,38 @@
+# Every target creates .venv and installs what it needs, so a fresh machine with
+# Python 3.11+ needs nothing else.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PEERS := .venv-peers
+
+.PHONY: demo test bench bench-peers lint clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tidal needs Python 3.11+ (set PYTHON=python3.x)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/tidal lab s3-fanout --objects 10000
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# moto[server] and ministack in their own venv, then the same benchmarks against them.
+bench-peers: $(STAMP)
+	$(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q --upgrade pip
+	$(PEERS)/bin/python -m pip install -q 'moto[server]' ministack
+	$(BIN)/python -m benchmarks --peers $(PEERS)
+
+clean:
+	rm -rf $(VENV) $(PEERS) .tidal
