@@ -112,7 +112,7 @@ class AsyncInvokeDelivery:
                 timeout = 1.0
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self._wake.clear()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import statistics
 import tempfile
 import threading
 import time
@@ -71,17 +70,26 @@ def _client(endpoint: str, service: str, pool: int = 10):
     )
 
 
-def _status(endpoint: str, since: float) -> dict:
-    with urllib.request.urlopen(f"{endpoint}/_tidal/status?since={since}", timeout=10) as resp:
-        return orjson.loads(resp.read())
+def _tidal_status(endpoint: str, since: float) -> dict | None:
+    """tidal's delivery summary, or None when the endpoint is not tidal (a peer, for comparison)."""
+    try:
+        with urllib.request.urlopen(f"{endpoint}/_tidal/status?since={since}", timeout=10) as resp:
+            if resp.status != 200:
+                return None
+            return orjson.loads(resp.read()).get("latency")
+    except (OSError, ValueError):
+        return None
 
 
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+def _items_counted(endpoint: str, table: str) -> int:
+    ddb = _client(endpoint, "dynamodb")
+    total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
+    while True:
+        page = ddb.scan(**kwargs)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class FanoutReport:
@@ -162,25 +170,29 @@ def run_fanout(endpoint: str, objects: int, threads: int, timeout: float, progre
     uploader = threading.Thread(target=upload, daemon=True)
     uploader.start()
     deadline = start + timeout
-    status: dict = {}
+    latency = _tidal_status(endpoint, start)
+    is_tidal = latency is not None
     while True:
-        status = _status(endpoint, start)
-        latency = status.get("latency", {})
-        processed = latency.get("done", 0)
+        if is_tidal:
+            latency = _tidal_status(endpoint, start) or {}
+            processed = latency.get("done", 0)
+            finished = processed + latency.get("failed", 0) + latency.get("expired", 0)
+        else:
+            processed = finished = _items_counted(endpoint, table)
         if progress:
             progress(uploaded, processed, objects)
-        if upload_done.is_set() and processed + latency.get("failed", 0) >= objects:
+        if upload_done.is_set() and finished >= objects:
             break
         if time.time() > deadline:
             break
-        time.sleep(0.2)
+        time.sleep(0.2 if is_tidal else 1.0)
+    observed_done = time.time()
     uploader.join(timeout=max(0.0, deadline - time.time()))
-    status = _status(endpoint, start)
-    latency = status.get("latency", {})
+    latency = (_tidal_status(endpoint, start) or {}) if is_tidal else {}
     counts = count_histogram(endpoint, table)
     histogram = Counter(counts.values())
     never = [k for k in keys if counts.get(k, 0) == 0]
-    last_done = latency.get("last_finished_at") or time.time()
+    last_done = latency.get("last_finished_at") or observed_done
     return FanoutReport(
         objects=objects, uploaded=uploaded, processed=len(counts) - histogram.get(0, 0),
         histogram=dict(sorted(histogram.items())), never_processed=never,

@@ -1,0 +1,113 @@
+"""The servers a benchmark runs against: tidal, and the peers ``make bench-peers`` installs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tidal.testing import TidalProcess, free_port
+
+
+@dataclass
+class Target:
+    name: str
+    endpoint: str
+    pid: int
+    stop: callable = field(repr=False)
+    runs_lambda: bool = True
+
+
+def _proc_tree(pid: int) -> list[int]:
+    """pid and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except OSError:
+            continue
+    tree, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo.extend(children.get(p, []))
+    return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (workers), in MB."""
+    total = 0
+    for p in _proc_tree(pid):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1])
+        except OSError:
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def start_tidal(tmp: Path) -> Target:
+    server = TidalProcess(tmp / "tidal-data", log_path=tmp / "tidal.log").start()
+    return Target("tidal", server.endpoint, server.proc.pid, server.stop)
+
+
+def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: server exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            return
+        except urllib.error.HTTPError:
+            return  # it answers
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(url)
+
+
+def _start_peer(name: str, argv: list[str], env: dict[str, str], port: int, tmp: Path, lambda_ok: bool) -> Target:
+    log = open(tmp / f"{name}.log", "wb")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
+                            cwd=tmp, start_new_session=True)
+    endpoint = f"http://127.0.0.1:{port}"
+    _wait_http(endpoint + "/", proc)
+
+    def stop() -> None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    return Target(name, endpoint, proc.pid, stop, lambda_ok)
+
+
+def start_moto(peers: Path, tmp: Path) -> Target:
+    port = free_port()
+    # moto's Lambda runs handlers in Docker, which this machine does not have.
+    return _start_peer("moto", [str(peers / "bin" / "moto_server"), "-p", str(port)], {}, port, tmp, False)
+
+
+def start_ministack(peers: Path, tmp: Path) -> Target:
+    port = free_port()
+    env = {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1"}
+    return _start_peer("ministack", [str(peers / "bin" / "ministack")], env, port, tmp, True)
