@@ -1,0 +1,96 @@
+"""The HTTP server itself, with a small application standing in for the dispatcher."""
+
+import asyncio
+import socket
+
+import pytest
+
+from tidal.gateway.http import start_http_server
+from tidal.types import HttpResponse
+
+
+def echo_app(request, respond):
+    body = f"{request.method} {request.path}?{request.query} {len(request.body)}".encode()
+    if request.path == "/later":
+        asyncio.get_running_loop().call_later(0.01, respond, HttpResponse(200, [], b"later"))
+    else:
+        respond(HttpResponse(200, [("X-Test", "1")], body))
+
+
+async def exchange(raw: bytes, reads: int = 1) -> bytes:
+    server = await start_http_server(echo_app, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(raw)
+    await writer.drain()
+    data = b""
+    try:
+        while True:
+            chunk = await asyncio.wait_for(reader.read(65536), 0.5)
+            if not chunk:
+                break
+            data += chunk
+    except TimeoutError:
+        pass
+    writer.close()
+    server.close()
+    return data
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_keep_alive_two_requests_on_one_connection():
+    data = run(exchange(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPUT /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"))
+    assert data.count(b"HTTP/1.1 200 OK") == 2
+    assert b"GET /a? 0" in data and b"PUT /b?q=1 3" in data
+
+
+def test_pipelined_responses_stay_in_order_when_the_first_answers_later():
+    data = run(exchange(b"GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n"))
+    assert data.index(b"later") < data.index(b"GET /now")
+
+
+def test_expect_100_continue_gets_an_interim_response():
+    data = run(exchange(b"PUT /k HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"))
+    assert data.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK")
+    assert b"PUT /k? 2" in data
+
+
+def test_chunked_request_body():
+    data = run(exchange(b"PUT /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"))
+    assert b"PUT /c? 5" in data
+
+
+def test_garbage_gets_400_and_close():
+    data = run(exchange(b"\x00\x01\x02 not http\r\n\r\n"))
+    assert data.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in data
+
+
+def test_head_response_has_no_body():
+    async def main():
+        def app(request, respond):
+            respond(HttpResponse(200, [("Content-Length", "10")], b"0123456789"))
+
+        server = await start_http_server(app, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setblocking(False)
+        await loop.sock_sendall(sock, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.sleep(0.1)
+        data = await loop.sock_recv(sock, 65536)
+        sock.close()
+        server.close()
+        return data
+
+    data = run(main())
+    assert data.endswith(b"\r\n\r\n") and b"Content-Length: 10" in data
+
+
+@pytest.mark.parametrize("close_header", [b"Connection: close\r\n"])
+def test_connection_close_is_honoured(close_header):
+    data = run(exchange(b"GET / HTTP/1.1\r\nHost: x\r\n" + close_header + b"\r\n"))
+    assert b"Connection: close" in data

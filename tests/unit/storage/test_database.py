@@ -1,0 +1,91 @@
+import asyncio
+import sqlite3
+import threading
+
+import pytest
+
+from tidal.storage.database import Database
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS t (k TEXT PRIMARY KEY, v INTEGER);"
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "t.db", [SCHEMA])
+    yield database
+    database.close()
+
+
+def test_write_sync_commits_and_reader_sees_it(db):
+    db.write_sync(lambda tx: tx.execute("INSERT INTO t VALUES ('a', 1)"))
+    assert db.reader().execute("SELECT v FROM t WHERE k='a'").fetchone() == (1,)
+
+
+def test_failing_job_rolls_back_only_itself_in_a_group(db):
+    async def main():
+        def bad(tx):
+            tx.execute("INSERT INTO t VALUES ('bad', 1)")
+            raise ValueError("nope")
+
+        futures = [db.write(lambda tx, i=i: tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{i}", i)).rowcount)
+                   for i in range(50)]
+        futures.insert(25, db.write(bad))
+        return await asyncio.gather(*futures, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert isinstance(results[25], ValueError)
+    assert [r for i, r in enumerate(results) if i != 25] == [1] * 50
+    keys = {k for (k,) in db.reader().execute("SELECT k FROM t")}
+    assert "bad" not in keys and len(keys) == 50
+
+
+def test_after_commit_runs_only_for_successful_jobs(db):
+    seen = []
+
+    def ok(tx):
+        tx.execute("INSERT INTO t VALUES ('x', 1)")
+        tx.after_commit(lambda: seen.append("ok"))
+
+    def bad(tx):
+        tx.after_commit(lambda: seen.append("bad"))
+        raise RuntimeError
+
+    db.write_sync(ok)
+    with pytest.raises(RuntimeError):
+        db.write_sync(bad)
+    assert seen == ["ok"]
+
+
+def test_result_only_after_commit_is_visible_to_another_connection(db, tmp_path):
+    # The outcome is delivered after COMMIT: a fresh connection must already see the row.
+    def job(tx):
+        tx.execute("INSERT INTO t VALUES ('c', 3)")
+        return "done"
+
+    assert db.write_sync(job) == "done"
+    other = sqlite3.connect(tmp_path / "t.db")
+    assert other.execute("SELECT v FROM t WHERE k='c'").fetchone() == (3,)
+
+
+def test_concurrent_threads_read_modify_write_is_atomic(db):
+    db.write_sync(lambda tx: tx.execute("INSERT INTO t VALUES ('n', 0)"))
+
+    def increment(tx):
+        (v,) = tx.execute("SELECT v FROM t WHERE k='n'").fetchone()
+        tx.execute("UPDATE t SET v=? WHERE k='n'", (v + 1,))
+
+    threads = [threading.Thread(target=lambda: [db.write_sync(increment) for _ in range(100)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.reader().execute("SELECT v FROM t WHERE k='n'").fetchone() == (400,)
+
+
+def test_reopen_keeps_committed_data(tmp_path):
+    db = Database(tmp_path / "r.db", [SCHEMA])
+    db.write_sync(lambda tx: tx.execute("INSERT INTO t VALUES ('keep', 7)"))
+    db.close()
+    again = Database(tmp_path / "r.db", [SCHEMA])
+    assert again.reader().execute("SELECT v FROM t").fetchall() == [(7,)]
+    again.close()
