@@ -1,0 +1,1 @@
+"""Amazon S3: buckets, objects and event notifications (see :mod:`.service`)."""

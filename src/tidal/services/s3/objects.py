@@ -1,0 +1,396 @@
+"""Object operations: PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2.
+
+PutObject is tidal's hottest write. Its whole cost on the writer thread is one blob file
+write, one indexed SELECT (does the bucket exist, which blob does the key replace), one
+INSERT OR REPLACE and, only when a notification configuration matches, one outbox INSERT
+per matching function. The replaced blob is deleted after COMMIT; a reader that raced the
+overwrite and finds its blob gone reads the row again.
+
+Unversioned buckets only: an overwrite replaces the row. With versioning, put_object would
+insert a new version row instead of replacing, and delete_object would add a delete marker
+(ObjectRemoved:DeleteMarkerCreated) instead of deleting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import orjson
+
+from tidal.errors import AWSError
+from tidal.services.operation import Call, reads, writes
+from tidal.services.s3 import errors
+from tidal.services.s3.events import (
+    OBJECT_CREATED_PUT,
+    OBJECT_REMOVED_DELETE,
+    build_record,
+    host_id_for,
+    owner_canonical_id,
+)
+from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_token, list_page
+from tidal.services.s3.ranges import resolve_range
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Callable
+
+    from tidal.services.environment import ServiceEnv
+    from tidal.services.s3.events import Sequencer
+    from tidal.services.s3.service import BucketState
+
+LAMBDA_ASYNC = "lambda.async"  # the outbox kind the async-invoke deliverer owns
+MAX_KEY_BYTES = 1024
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when a PUT names none
+STANDARD = "STANDARD"
+
+# Stored with the object and returned by GET/HEAD under the same member names.
+_STORED_MEMBERS = (
+    "ContentType",
+    "ContentEncoding",
+    "ContentDisposition",
+    "CacheControl",
+    "ContentLanguage",
+    "WebsiteRedirectLocation",
+    "StorageClass",
+)
+# GetObject's response-* overrides.
+_RESPONSE_OVERRIDES = (
+    ("ResponseCacheControl", "CacheControl"),
+    ("ResponseContentDisposition", "ContentDisposition"),
+    ("ResponseContentEncoding", "ContentEncoding"),
+    ("ResponseContentLanguage", "ContentLanguage"),
+    ("ResponseContentType", "ContentType"),
+)
+
+_SELECT_FOR_PUT = (
+    "SELECT b.name, o.blob_id FROM s3_buckets AS b"
+    " LEFT JOIN s3_objects AS o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?"
+)
+_UPSERT_OBJECT = (
+    "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, attributes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_SELECT_OBJECT = (
+    "SELECT blob_id, size, etag, last_modified, attributes FROM s3_objects WHERE bucket = ? AND key = ?"
+)
+
+
+def _timestamp(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _epoch(value: Any) -> float | None:
+    """A request timestamp (datetime, epoch number or HTTP date) as epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        parsed = parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def _object_attributes(params: dict) -> bytes | None:
+    attributes: dict[str, Any] = {}
+    for member in _STORED_MEMBERS:
+        value = params.get(member)
+        if value:
+            attributes[member] = value
+    expires = params.get("Expires")
+    if expires is not None:
+        epoch = _epoch(expires)
+        attributes["Expires"] = epoch if epoch is not None else str(expires)
+    metadata = params.get("Metadata")
+    if metadata:
+        # Metadata travels as x-amz-meta-* headers, whose names are case-insensitive:
+        # AWS returns them lower-cased.
+        attributes["Metadata"] = {str(k).lower(): str(v) for k, v in metadata.items()}
+    return orjson.dumps(attributes) if attributes else None
+
+
+def _etag_matches(condition: str, etag: str) -> bool:
+    for candidate in condition.split(","):
+        candidate = candidate.strip()
+        if candidate == "*" or candidate.strip('"') == etag:
+            return True
+    return False
+
+
+def _check_preconditions(params: dict, etag: str, last_modified: float) -> None:
+    # RFC 7232 order; HTTP dates have whole seconds, so compare at that precision.
+    modified = int(last_modified)
+    if_match = params.get("IfMatch")
+    if if_match is not None:
+        if not _etag_matches(if_match, etag):
+            raise errors.precondition_failed("If-Match")
+    else:
+        unmodified_since = _epoch(params.get("IfUnmodifiedSince"))
+        if unmodified_since is not None and modified > unmodified_since:
+            raise errors.precondition_failed("If-Unmodified-Since")
+    if_none_match = params.get("IfNoneMatch")
+    if if_none_match is not None:
+        if _etag_matches(if_none_match, etag):
+            raise errors.not_modified()
+    else:
+        modified_since = _epoch(params.get("IfModifiedSince"))
+        if modified_since is not None and modified <= modified_since:
+            raise errors.not_modified()
+
+
+def _object_fields(size: int, etag: str, last_modified: float, attributes: bytes | None) -> dict[str, Any]:
+    """The members GetObject and HeadObject share."""
+    result: dict[str, Any] = {
+        "AcceptRanges": "bytes",
+        "LastModified": _timestamp(last_modified),
+        "ContentLength": size,
+        "ETag": f'"{etag}"',
+        "ContentType": DEFAULT_CONTENT_TYPE,
+        "Metadata": {},
+    }
+    if attributes:
+        stored = orjson.loads(attributes)
+        for member in _STORED_MEMBERS:
+            if member in stored:
+                result[member] = stored[member]
+        if result.get("StorageClass") == STANDARD:
+            del result["StorageClass"]  # AWS sends x-amz-storage-class only for other classes
+        expires = stored.get("Expires")
+        if expires is not None:
+            result["Expires"] = _timestamp(expires) if isinstance(expires, int | float) else expires
+        if "Metadata" in stored:
+            result["Metadata"] = stored["Metadata"]
+    return result
+
+
+class ObjectOperations:
+    """Mixed into :class:`tidal.services.s3.service.S3Service`, which provides the state."""
+
+    # Provided by S3Service: env, _sequencer, _bucket_state(conn, bucket) -> BucketState | None,
+    # _require_bucket(conn, bucket) (raises NoSuchBucket).
+    env: ServiceEnv
+    _sequencer: Sequencer
+    _bucket_state: Callable[[sqlite3.Connection, str], BucketState | None]
+    _require_bucket: Callable[[sqlite3.Connection, str], tuple]
+
+    # -- notifications -------------------------------------------------------------------
+
+    def _notify(
+        self, call: Call, bucket: str, key: str, event_name: str, size: int | None, etag: str | None
+    ) -> int:
+        """Write one outbox row per Lambda configuration the event matches; how many were written.
+
+        Queue and topic configurations are matched too but have no deliverer yet.
+        """
+        state = self._bucket_state(call.db, bucket)
+        if state is None or not state.routing:
+            return 0
+        targets = [t for t in state.routing.matching(event_name, key) if t.kind == "lambda"]
+        if not targets:
+            return 0
+        sequencer = self._sequencer.next()
+        host_id = host_id_for(call.request_id)
+        outbox = self.env.outbox
+        for target in targets:
+            record = build_record(
+                event_name=event_name,
+                region=state.region,
+                event_time=call.now,
+                request_id=call.request_id,
+                host_id=host_id,
+                source_ip=call.client_ip,
+                account_id=call.account_id,
+                configuration_id=target.id,
+                bucket=bucket,
+                key=key,
+                sequencer=sequencer,
+                size=size,
+                etag=etag,
+            )
+            outbox.emit(call.tx, LAMBDA_ASYNC, target.arn, orjson.dumps({"Records": [record]}), call.now)
+        return len(targets)
+
+    def _missing_object(self, conn: sqlite3.Connection, bucket: str, key: str) -> AWSError:
+        if conn.execute("SELECT 1 FROM s3_buckets WHERE name = ?", (bucket,)).fetchone() is None:
+            return errors.no_such_bucket(bucket)
+        return errors.no_such_key(key)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    @writes
+    def put_object(self, call: Call, params: dict) -> dict:
+        bucket = params["Bucket"]
+        key = params["Key"]
+        key_bytes = len(key.encode("utf-8"))
+        if key_bytes > MAX_KEY_BYTES:
+            raise errors.key_too_long(key_bytes)
+        body = params.get("Body") or b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        conn = call.db
+        row = conn.execute(_SELECT_FOR_PUT, (key, bucket)).fetchone()
+        if row is None:
+            raise errors.no_such_bucket(bucket)
+        replaced_blob = row[1]
+        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        size = len(body)
+        attributes = _object_attributes(params)
+        now = call.now
+        blobs = self.env.blobs
+        blob_id = blobs.write(body)
+        try:
+            conn.execute(_UPSERT_OBJECT, (bucket, key, blob_id, size, etag, int(now * 1000) / 1000, attributes))
+            self._notify(call, bucket, key, OBJECT_CREATED_PUT, size, etag)
+        except BaseException:
+            blobs.delete(blob_id)  # the job rolls back: nothing will point at this blob
+            raise
+        if replaced_blob is not None:
+            call.after_commit(partial(blobs.delete, replaced_blob))
+        return {"ETag": f'"{etag}"'}
+
+    @writes
+    def delete_object(self, call: Call, params: dict) -> dict:
+        bucket = params["Bucket"]
+        key = params["Key"]
+        conn = call.db
+        if conn.execute("SELECT 1 FROM s3_buckets WHERE name = ?", (bucket,)).fetchone() is None:
+            raise errors.no_such_bucket(bucket)
+        deleted = conn.execute(
+            "DELETE FROM s3_objects WHERE bucket = ? AND key = ? RETURNING blob_id", (bucket, key)
+        ).fetchall()
+        # Deleting a key that is not there succeeds (204) and, as recorded against AWS for
+        # DeleteObjects, still emits ObjectRemoved:Delete.
+        self._notify(call, bucket, key, OBJECT_REMOVED_DELETE, None, None)
+        if deleted:
+            call.after_commit(partial(self.env.blobs.delete, deleted[0][0]))
+        return {}
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _read_object(self, call: Call, params: dict, with_body: bool) -> dict:
+        bucket = params["Bucket"]
+        key = params["Key"]
+        conn = call.db
+        for attempt in range(3):
+            row = conn.execute(_SELECT_OBJECT, (bucket, key)).fetchone()
+            if row is None:
+                raise self._missing_object(conn, bucket, key)
+            blob_id, size, etag, last_modified, attributes = row
+            _check_preconditions(params, etag, last_modified)
+            byte_range = resolve_range(params.get("Range"), size)
+            result = _object_fields(size, etag, last_modified, attributes)
+            for request_member, response_member in _RESPONSE_OVERRIDES:
+                value = params.get(request_member)
+                if value:
+                    result[response_member] = value
+            if params.get("ResponseExpires") is not None:
+                result["Expires"] = params["ResponseExpires"]
+            if byte_range is not None:
+                result["ContentRange"] = byte_range.content_range(size)
+                result["ContentLength"] = byte_range.length
+                result["__status__"] = 206
+            if not with_body:
+                return result
+            try:
+                if byte_range is None:
+                    result["Body"] = self.env.blobs.read(blob_id)
+                else:
+                    result["Body"] = self.env.blobs.read(blob_id, byte_range.start, byte_range.end)
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+                continue  # overwritten or deleted since we read the row: read the row again
+            return result
+        raise AssertionError("unreachable")
+
+    @reads
+    def get_object(self, call: Call, params: dict) -> dict:
+        return self._read_object(call, params, with_body=True)
+
+    @reads
+    def head_object(self, call: Call, params: dict) -> dict:
+        # Errors on a HEAD reach the client without a body (boto3 shows "404"), as on AWS.
+        return self._read_object(call, params, with_body=False)
+
+    @reads
+    def list_objects_v2(self, call: Call, params: dict) -> dict:
+        bucket = params["Bucket"]
+        conn = call.db
+        self._require_bucket(conn, bucket)
+        encoding = params.get("EncodingType")
+        if encoding is not None and encoding != "url":
+            raise errors.invalid_argument("Invalid Encoding Method specified in Request", "encoding-type", encoding)
+        max_keys = params.get("MaxKeys")
+        if max_keys is None:
+            max_keys = DEFAULT_MAX_KEYS
+        elif not isinstance(max_keys, int) or max_keys < 0:
+            raise errors.invalid_argument(
+                "Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", max_keys
+            )
+        token = params.get("ContinuationToken")
+        if token is not None and not token:
+            raise invalid_continuation_token()  # AWS rejects an empty token too
+        prefix = params.get("Prefix") or ""
+        delimiter = params.get("Delimiter") or ""
+        start_after = params.get("StartAfter") or ""
+        page = list_page(
+            conn,
+            bucket,
+            prefix=prefix,
+            delimiter=delimiter,
+            max_keys=min(max_keys, DEFAULT_MAX_KEYS),  # S3 never returns more than 1,000
+            start_after=start_after,
+            token=token,
+        )
+
+        def encode(text: str) -> str:
+            # EncodingType=url (which boto3 always asks for, and undoes): keys may hold
+            # characters XML 1.0 cannot carry.
+            return quote(text, safe="/") if encoding else text
+
+        owner = {"ID": owner_canonical_id(call.account_id)} if params.get("FetchOwner") else None
+        contents = []
+        for key, size, etag, last_modified, attributes in page.contents:
+            storage_class = STANDARD
+            if attributes is not None and b"StorageClass" in attributes:
+                storage_class = orjson.loads(attributes).get("StorageClass", STANDARD)
+            entry = {
+                "Key": encode(key),
+                "LastModified": _timestamp(last_modified),
+                "ETag": f'"{etag}"',
+                "Size": size,
+                "StorageClass": storage_class,
+            }
+            if owner is not None:
+                entry["Owner"] = owner
+            contents.append(entry)
+        result: dict[str, Any] = {
+            "IsTruncated": page.is_truncated,
+            "Name": bucket,
+            "Prefix": encode(prefix),
+            "MaxKeys": max_keys,
+            "KeyCount": len(contents) + len(page.common_prefixes),
+        }
+        if contents:
+            result["Contents"] = contents
+        if page.common_prefixes:
+            result["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.common_prefixes]
+        if delimiter:
+            result["Delimiter"] = encode(delimiter)
+        if encoding:
+            result["EncodingType"] = encoding
+        if token is not None:
+            result["ContinuationToken"] = token
+        if page.next_token is not None:
+            result["NextContinuationToken"] = page.next_token
+        if start_after:
+            result["StartAfter"] = encode(start_after)
+        return result
