@@ -1,0 +1,345 @@
+"""Shape-driven conversion between decoded JSON documents and boto3-style params / results.
+
+Readers take what orjson decoded from a request, check every value against its shape the way
+Coral does (a string where a number belongs is a SerializationException, not a crash
+somewhere in a service) and convert blobs to bytes and timestamps to datetimes. Writers turn
+a service's result back into JSON-ready values (bytes -> base64, datetime -> epoch seconds).
+
+Both are compiled once per shape into closures, so a request costs dict iteration only.
+Shapes named in ``opaque`` (DynamoDB's AttributeValue) are type-checked but returned as the
+very objects the client sent, and written back untouched.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.model import Shape
+
+from tidal.protocol.wire_values import epoch, format_timestamp, parse_iso8601
+
+Reader = Callable[[Any], Any]
+Writer = Callable[[Any], Any]
+
+
+class WireTypeError(Exception):
+    """A JSON value of the wrong type for its shape; the message is Coral's wording."""
+
+
+def _java_class(value: Any) -> str:
+    if type(value) is bool:
+        return "java.lang.Boolean"
+    if type(value) is float:
+        return "java.lang.Double"
+    if type(value) is int:
+        if -32768 <= value <= 32767:
+            return "java.lang.Short"
+        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
+    return "java.lang.String"
+
+
+def type_mismatch(value: Any, expected: str) -> WireTypeError:
+    """Coral's SerializationException message for ``value`` where ``expected`` belongs."""
+    if type(value) is dict:
+        return WireTypeError("Start of structure or map found where not expected.")
+    if type(value) is list:
+        return WireTypeError("Start of list found where not expected")
+    if expected == "list":
+        return WireTypeError("Expected list or null")
+    if expected == "map":
+        return WireTypeError("Expected map or null")
+    if expected == "structure":
+        return WireTypeError("Expected null")
+    if expected == "Boolean" and type(value) is str:
+        return WireTypeError(f"'{value.upper()}' can not be converted to an Boolean")
+    article = "a" if expected == "Blob" else "an"
+    return WireTypeError(f"class {_java_class(value)} can not be converted to {article} {expected}")
+
+
+_JAVA_NAMES = {
+    "string": "String",
+    "integer": "Integer",
+    "long": "Long",
+    "short": "Short",
+    "byte": "Byte",
+    "float": "Float",
+    "double": "Double",
+    "boolean": "Boolean",
+    "blob": "Blob",
+    "timestamp": "Date",
+}
+
+
+def _read_string(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    raise type_mismatch(value, "String")
+
+
+def _integer_reader(java_name: str) -> Reader:
+    def read(value: Any) -> Any:
+        kind = type(value)
+        if kind is int:
+            return value
+        if kind is float:  # Coral truncates fractional numbers for integer members
+            return int(value // 1)
+        raise type_mismatch(value, java_name)
+
+    return read
+
+
+def _float_reader(java_name: str) -> Reader:
+    def read(value: Any) -> Any:
+        kind = type(value)
+        if kind is int or kind is float:
+            return value
+        if kind is str and value in ("NaN", "Infinity", "-Infinity"):
+            return float(value.replace("Infinity", "inf"))
+        raise type_mismatch(value, java_name)
+
+    return read
+
+
+def _read_boolean(value: Any) -> Any:
+    kind = type(value)
+    if kind is bool:
+        return value
+    if kind is float:  # Coral accepts fractional numbers here (dynalite observed |x| >= 1)
+        return abs(value) >= 1
+    if kind is str and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise type_mismatch(value, "Boolean")
+
+
+def _blob_reader(decode: bool) -> Reader:
+    def read(value: Any) -> Any:
+        if type(value) is not str:
+            raise type_mismatch(value, "Blob")
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise WireTypeError(
+                f"'{value[:64]}' can not be converted to a Blob: Invalid Base64 encoding"
+            ) from None
+        return raw if decode else value
+
+    return read
+
+
+def _timestamp_reader(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or kind is float:
+        return datetime.fromtimestamp(value, UTC)
+    if kind is str:
+        try:
+            return parse_iso8601(value)
+        except (ValueError, TypeError):
+            pass
+    raise type_mismatch(value, "Date")
+
+
+def _pass(value: Any) -> Any:
+    return value
+
+
+class JsonCodec:
+    """Compiles and caches readers and writers for the shapes of one service model."""
+
+    def __init__(self, opaque_shapes: frozenset[str] = frozenset()) -> None:
+        self._opaque = opaque_shapes
+        self._readers: dict[tuple[str, str | None, bool], Reader] = {}
+        self._writers: dict[tuple[str, str | None], Writer | None] = {}
+
+    # -- readers -------------------------------------------------------------------------
+
+    def reader(self, shape: Shape, keep_wire_form: bool = False) -> Reader:
+        keep = keep_wire_form or shape.name in self._opaque
+        key = (shape.name, shape.serialization.get("timestampFormat"), keep)
+        found = self._readers.get(key)
+        if found is not None:
+            return found
+        if shape.type_name in ("structure", "list", "map"):
+            # Recursive shapes (AttributeValue's L and M) reach themselves while compiling.
+            slot: list[Reader] = []
+            self._readers[key] = lambda value: slot[0](value)
+            compiled = self._compile_reader(shape, keep)
+            slot.append(compiled)
+        else:
+            compiled = self._compile_reader(shape, keep)
+        self._readers[key] = compiled
+        return compiled
+
+    def _compile_reader(self, shape: Shape, keep: bool) -> Reader:
+        kind = shape.type_name
+        if kind == "structure":
+            if getattr(shape, "is_document_type", False):
+                return _pass
+            return self._structure_reader(shape, keep)
+        if kind == "list":
+            return self._list_reader(self.reader(shape.member, keep), keep)
+        if kind == "map":
+            return self._map_reader(self.reader(shape.value, keep), keep)
+        if kind == "string":
+            return _read_string
+        if kind in ("integer", "long", "short", "byte"):
+            return _integer_reader(_JAVA_NAMES[kind])
+        if kind in ("float", "double"):
+            return _float_reader(_JAVA_NAMES[kind])
+        if kind == "boolean":
+            return _read_boolean
+        if kind == "blob":
+            return _blob_reader(decode=not keep)
+        if kind == "timestamp":
+            return _pass if keep else _timestamp_reader
+        return _pass
+
+    def structure_reader(self, shape: Shape, members: list[str]) -> Reader:
+        """A reader of ``shape`` that knows only ``members`` (rest-json body members)."""
+        return self._structure_reader(shape, False, members)
+
+    def _structure_reader(self, shape: Shape, keep: bool, names: list[str] | None = None) -> Reader:
+        members: dict[str, tuple[str, Reader]] = {}
+        for name in names if names is not None else shape.members:
+            member = shape.members[name]
+            wire_name = member.serialization.get("name", name)
+            members[wire_name] = (name, self.reader(member, keep))
+        lookup = members.get
+
+        if keep:
+
+            def check_structure(value: Any) -> Any:
+                if type(value) is not dict:
+                    raise type_mismatch(value, "structure")
+                for key, item in value.items():
+                    entry = lookup(key)
+                    if entry is not None and item is not None:
+                        entry[1](item)
+                return value
+
+            return check_structure
+
+        def read_structure(value: Any) -> Any:
+            if type(value) is not dict:
+                raise type_mismatch(value, "structure")
+            out = {}
+            for key, item in value.items():
+                entry = lookup(key)
+                if entry is None or item is None:  # Coral drops unknown members and nulls
+                    continue
+                out[entry[0]] = entry[1](item)
+            return out
+
+        return read_structure
+
+    @staticmethod
+    def _list_reader(item_reader: Reader, keep: bool) -> Reader:
+        def read_list(value: Any) -> Any:
+            if type(value) is not list:
+                raise type_mismatch(value, "list")
+            if keep:
+                for item in value:
+                    if item is not None:
+                        item_reader(item)
+                return value
+            return [item_reader(item) for item in value if item is not None]
+
+        return read_list
+
+    @staticmethod
+    def _map_reader(value_reader: Reader, keep: bool) -> Reader:
+        def read_map(value: Any) -> Any:
+            if type(value) is not dict:
+                raise type_mismatch(value, "map")
+            if keep:
+                for item in value.values():
+                    if item is not None:
+                        value_reader(item)
+                return value
+            return {key: value_reader(item) for key, item in value.items() if item is not None}
+
+        return read_map
+
+    # -- writers -------------------------------------------------------------------------
+
+    def writer(self, shape: Shape) -> Writer | None:
+        """A converter for result values of ``shape``, or None when they go out as they are."""
+        if shape.name in self._opaque:
+            return None
+        fmt = shape.serialization.get("timestampFormat")
+        key = (shape.name, fmt)
+        if key in self._writers:
+            return self._writers[key]
+        if shape.type_name in ("structure", "list", "map"):
+            slot: list[Writer | None] = []
+            # While compiling, a recursive reference assumes conversion is needed.
+            self._writers[key] = lambda value: slot[0](value) if slot[0] else value
+            compiled = self._compile_writer(shape)
+            slot.append(compiled)
+        else:
+            compiled = self._compile_writer(shape)
+        self._writers[key] = compiled
+        return compiled
+
+    def _compile_writer(self, shape: Shape) -> Writer | None:
+        kind = shape.type_name
+        if kind == "timestamp":
+            fmt = shape.serialization.get("timestampFormat")
+            if fmt and fmt.lower() != "unixtimestamp":
+                return lambda value: format_timestamp(value, fmt)
+            return epoch
+        if kind == "blob":
+            return _write_blob
+        if kind == "structure":
+            if getattr(shape, "is_document_type", False):
+                return None
+            return self.structure_writer(shape, top_level=False)
+        if kind == "list":
+            item_writer = self.writer(shape.member)
+            if item_writer is None:
+                return None
+            return lambda value: [item_writer(item) for item in value]
+        if kind == "map":
+            value_writer = self.writer(shape.value)
+            if value_writer is None:
+                return None
+            return lambda value: {key: value_writer(item) for key, item in value.items()}
+        return None
+
+    def structure_writer(
+        self, shape: Shape, top_level: bool, members: list[str] | None = None
+    ) -> Writer | None:
+        """Writer for a structure; ``top_level`` ones always filter to ``members`` (body members)."""
+        names = members if members is not None else list(shape.members)
+        entries: dict[str, tuple[str, Writer | None]] = {}
+        needs_conversion = False
+        for name in names:
+            member = shape.members[name]
+            wire_name = member.serialization.get("name", name)
+            member_writer = self.writer(member)
+            entries[name] = (wire_name, member_writer)
+            if member_writer is not None or wire_name != name:
+                needs_conversion = True
+        if not needs_conversion and not top_level:
+            return None
+        lookup = entries.get
+
+        def write_structure(value: Any) -> Any:
+            out = {}
+            for key, item in value.items():
+                entry = lookup(key)
+                if entry is None or item is None:
+                    continue
+                out[entry[0]] = item if entry[1] is None else entry[1](item)
+            return out
+
+        return write_structure
+
+
+def _write_blob(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode()
+    return base64.b64encode(value).decode("ascii")
