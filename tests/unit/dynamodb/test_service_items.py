@@ -569,11 +569,15 @@ def test_expression_errors_come_through(ddb):
         ddb.put_item,
         TableName=TABLE,
         Item={"pk": s("a")},
-        ConditionExpression="size(#a) > :s",
+        ConditionExpression="begins_with(#a, :n)",
         ExpressionAttributeNames={"#a": "a"},
-        ExpressionAttributeValues={":s": s("x")},
+        ExpressionAttributeValues={":n": n(1)},
     )
-    assert err.code == "ValidationException" and err.message.startswith("Invalid ConditionExpression:")
+    assert (err.code, err.message) == (
+        "ValidationException",
+        "Invalid ConditionExpression: Incorrect operand type for operator or function; operator or function: "
+        "begins_with, operand type: N",
+    )
 
 
 # -- keys of every type ----------------------------------------------------------------------------
