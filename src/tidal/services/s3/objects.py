@@ -1,7 +1,7 @@
 """Object operations: PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2.
 
 PutObject is tidal's hottest write. Its whole cost on the writer thread is one blob file
-write, one indexed SELECT (does the bucket exist, which blob does the key replace), one
+write (only for bodies over INLINE_MAX_BYTES; smaller ones ride in the row), one indexed SELECT (does the bucket exist, which blob does the key replace), one
 INSERT OR REPLACE and, only when a notification configuration matches, one outbox INSERT
 per matching function. The replaced blob is deleted after COMMIT; a reader that raced the
 overwrite and finds its blob gone reads the row again.
@@ -34,6 +34,7 @@ from tidal.services.s3.events import (
 )
 from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_token, list_page
 from tidal.services.s3.ranges import resolve_range
+from tidal.storage.blobs import INLINE_MAX_BYTES
 
 if TYPE_CHECKING:
     import sqlite3
@@ -72,11 +73,11 @@ _SELECT_FOR_PUT = (
     " LEFT JOIN s3_objects AS o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?"
 )
 _UPSERT_OBJECT = (
-    "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, size, etag, last_modified, attributes)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, inline_body, size, etag, last_modified, attributes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_OBJECT = (
-    "SELECT blob_id, size, etag, last_modified, attributes FROM s3_objects WHERE bucket = ? AND key = ?"
+    "SELECT blob_id, size, etag, last_modified, attributes, inline_body FROM s3_objects WHERE bucket = ? AND key = ?"
 )
 
 
@@ -245,13 +246,18 @@ class ObjectOperations:
         attributes = _object_attributes(params)
         now = call.now
         blobs = self.env.blobs
-        blob_id = blobs.write(body)
-        try:
-            conn.execute(_UPSERT_OBJECT, (bucket, key, blob_id, size, etag, int(now * 1000) / 1000, attributes))
+        modified = int(now * 1000) / 1000
+        if size <= INLINE_MAX_BYTES:
+            conn.execute(_UPSERT_OBJECT, (bucket, key, None, body, size, etag, modified, attributes))
             self._notify(call, bucket, key, OBJECT_CREATED_PUT, size, etag)
-        except BaseException:
-            blobs.delete(blob_id)  # the job rolls back: nothing will point at this blob
-            raise
+        else:
+            blob_id = blobs.write(body)
+            try:
+                conn.execute(_UPSERT_OBJECT, (bucket, key, blob_id, None, size, etag, modified, attributes))
+                self._notify(call, bucket, key, OBJECT_CREATED_PUT, size, etag)
+            except BaseException:
+                blobs.delete(blob_id)  # the job rolls back: nothing will point at this blob
+                raise
         if replaced_blob is not None:
             call.after_commit(partial(blobs.delete, replaced_blob))
         return {"ETag": f'"{etag}"'}
@@ -269,7 +275,7 @@ class ObjectOperations:
         # Deleting a key that is not there succeeds (204) and, as recorded against AWS for
         # DeleteObjects, still emits ObjectRemoved:Delete.
         self._notify(call, bucket, key, OBJECT_REMOVED_DELETE, None, None)
-        if deleted:
+        if deleted and deleted[0][0] is not None:
             call.after_commit(partial(self.env.blobs.delete, deleted[0][0]))
         return {}
 
@@ -283,7 +289,7 @@ class ObjectOperations:
             row = conn.execute(_SELECT_OBJECT, (bucket, key)).fetchone()
             if row is None:
                 raise self._missing_object(conn, bucket, key)
-            blob_id, size, etag, last_modified, attributes = row
+            blob_id, size, etag, last_modified, attributes, inline_body = row
             _check_preconditions(params, etag, last_modified)
             byte_range = resolve_range(params.get("Range"), size)
             result = _object_fields(size, etag, last_modified, attributes)
@@ -298,6 +304,10 @@ class ObjectOperations:
                 result["ContentLength"] = byte_range.length
                 result["__status__"] = 206
             if not with_body:
+                return result
+            if blob_id is None:
+                body = inline_body or b""
+                result["Body"] = body if byte_range is None else body[byte_range.start : byte_range.end + 1]
                 return result
             try:
                 if byte_range is None:

@@ -278,4 +278,4 @@ class S3Service(ObjectOperations):
     def referenced_blob_ids(self, conn: sqlite3.Connection | None = None) -> set[str]:
         """Blob ids the S3 tables point at (for a sweep of blobs orphaned by a crash)."""
         conn = conn or self.env.db.reader()
-        return {row[0] for row in conn.execute("SELECT blob_id FROM s3_objects")}
+        return {row[0] for row in conn.execute("SELECT blob_id FROM s3_objects WHERE blob_id IS NOT NULL")}
