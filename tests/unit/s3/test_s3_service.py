@@ -12,6 +12,7 @@ import pytest
 
 from tidal.errors import AWSError
 from tidal.services.s3.events import host_id_for, sequencer_compare
+from tidal.storage.blobs import INLINE_MAX_BYTES
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:thumbs"
 FN2 = "arn:aws:lambda:us-east-1:000000000000:function:audit"
@@ -203,22 +204,35 @@ def test_key_too_long(s3, bucket):
     put(s3, "k" * 1024)
 
 
+LARGE = b"L" * (INLINE_MAX_BYTES + 1)  # large enough to be a blob file, not inline
+
+
 def test_overwrite_replaces_the_object_and_its_blob(s3, bucket):
-    put(s3, "k", b"first")
+    put(s3, "k", LARGE + b"first")
     [(_, _, first_blob, _)] = s3.object_rows()
-    put(s3, "k", b"second version")
+    put(s3, "k", LARGE + b"second version")
     [(_, _, second_blob, size)] = s3.object_rows()
-    assert size == len(b"second version") and second_blob != first_blob
+    assert size == len(LARGE + b"second version") and second_blob != first_blob
     assert s3.blobs.ids() == {second_blob}
-    assert s3("get_object", {"Bucket": bucket, "Key": "k"})["Body"] == b"second version"
+    assert s3("get_object", {"Bucket": bucket, "Key": "k"})["Body"] == LARGE + b"second version"
+    put(s3, "k", b"small now")
+    assert s3.object_rows()[0][2] is None and s3.blobs.ids() == set()
+    assert s3("get_object", {"Bucket": bucket, "Key": "k", "Range": "bytes=2-4"})["Body"] == b"all"
+
+
+def test_small_bodies_are_inline_and_make_no_file(s3, bucket):
+    put(s3, "tiny", b"x" * INLINE_MAX_BYTES)
+    assert s3.object_rows()[0][2] is None and s3.blobs.ids() == set()
+    assert s3("get_object", {"Bucket": bucket, "Key": "tiny"})["Body"] == b"x" * INLINE_MAX_BYTES
 
 
 def test_bodies_are_stored_under_tidal_ids_never_the_key(s3, bucket):
-    put(s3, "../../escape.txt", b"x")
-    put(s3, "/etc/passwd", b"y")
+    put(s3, "../../escape.txt", LARGE + b"x")
+    put(s3, "/etc/passwd", LARGE + b"y")
+    assert len(s3.blobs.ids()) == 2
     assert all(re.fullmatch(r"[0-9a-f]{32}", blob) for blob in s3.blobs.ids())
     assert not (s3.root.parent / "escape.txt").exists()
-    assert s3("get_object", {"Bucket": bucket, "Key": "../../escape.txt"})["Body"] == b"x"
+    assert s3("get_object", {"Bucket": bucket, "Key": "../../escape.txt"})["Body"] == LARGE + b"x"
 
 
 def test_delete_object(s3, bucket):
@@ -480,18 +494,18 @@ def test_a_put_to_a_missing_bucket_leaves_nothing(s3):
 
 
 def test_overwrite_keeps_the_old_blob_until_commit_and_rollback_keeps_it(s3, bucket):
-    put(s3, "k", b"old")
+    put(s3, "k", LARGE + b"old")
     [(_, _, old_blob, _)] = s3.object_rows()
 
     def put_then_fail(call):
-        s3.service.put_object(call, {"Bucket": bucket, "Key": "k", "Body": b"new"})
+        s3.service.put_object(call, {"Bucket": bucket, "Key": "k", "Body": LARGE + b"new"})
         raise RuntimeError("later step failed")
 
     with pytest.raises(RuntimeError):
         s3.write_job(put_then_fail)
     [(_, _, blob, _)] = s3.object_rows()
     assert blob == old_blob and old_blob in s3.blobs.ids()
-    assert s3("get_object", {"Bucket": bucket, "Key": "k"})["Body"] == b"old"
+    assert s3("get_object", {"Bucket": bucket, "Key": "k"})["Body"] == LARGE + b"old"
 
 
 def test_rolled_back_configuration_never_reaches_the_cache(s3, bucket):
