@@ -403,6 +403,8 @@ def test_syntax_errors(text: str, token: str, near: str) -> None:
 
 def test_empty_and_oversized_expressions() -> None:
     assert refused("") == "Invalid UpdateExpression: The expression can not be empty;"
+    # Only the empty string is "empty"; blanks reach the parser, which quotes them.
+    assert refused("   ") == 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: "   "'
     long = "SET " + ", ".join(f"a{i} = :v" for i in range(600))
     assert len(long) > 4096
     assert refused(long, values={":v": N("1")}) == (

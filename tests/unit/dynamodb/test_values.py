@@ -214,6 +214,15 @@ def test_nesting_limit() -> None:
     assert message(lambda: validate_value(nested(32))) == "Nesting Levels have exceeded supported limits"
 
 
+def test_attribute_names() -> None:
+    assert message(lambda: validate_item({"": {"S": "x"}})) == "Empty attribute name"
+    assert message(lambda: validate_value({"M": {"": {"S": "x"}}})) == "Empty attribute name"
+    assert message(lambda: validate_item({"n" * 65536: {"S": "x"}})) == (
+        "Attribute name is too large, must be less than 65536 bytes"
+    )
+    assert validate_item({"é" * 32767: {"S": "x"}})  # 65534 bytes
+
+
 def test_validate_item_returns_a_normalised_copy() -> None:
     item = {"pk": {"S": "a"}, "n": {"N": "12.50"}}
     assert validate_item(item) == {"pk": {"S": "a"}, "n": {"N": "12.5"}}

@@ -122,13 +122,18 @@ def validate_item(item: Any) -> Item:
         raise _serialization("Start of structure or map expected.")
     out: Item = {}
     for name, value in item.items():
-        if not isinstance(name, str):
-            raise _serialization("Map keys must be strings.")
-        if name == "":
-            # AWS words an empty name in an item this way since empty values became legal.
-            raise validation_error(_INVALID + "An AttributeValue may not contain an empty attribute name")
+        _check_name(name)
         out[name] = validate_value(value)
     return out
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise _serialization("Map keys must be strings.")
+    if name == "":
+        raise validation_error("Empty attribute name")
+    if len(name) > 16383 and len(name.encode("utf-8", "surrogatepass")) > 65535:
+        raise validation_error("Attribute name is too large, must be less than 65536 bytes")
 
 
 def validate_value(av: Any, depth: int = 1) -> AttributeValue:
@@ -182,8 +187,7 @@ def validate_value(av: Any, depth: int = 1) -> AttributeValue:
         raise _serialization("M must be a map.")
     out: Item = {}
     for name, value in raw.items():
-        if not isinstance(name, str):
-            raise _serialization("Map keys must be strings.")
+        _check_name(name)
         out[name] = validate_value(value, depth + 1)
     return {"M": out}
 
