@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 
 
 class IdSource:
     def __init__(self, seed: int | None = None) -> None:
-        self._random = random.Random(seed) if seed is not None else random.SystemRandom()
+        # Unseeded: a Mersenne Twister seeded once from the OS. SystemRandom would cost a
+        # getrandom() syscall per id, on every request. These ids are not secrets.
+        self._random = random.Random(seed if seed is not None else int.from_bytes(os.urandom(16), "big"))
 
     def uuid4(self) -> str:
         return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
