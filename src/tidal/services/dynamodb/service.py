@@ -1,5 +1,5 @@
 """The DynamoDB service: table operations here, item operations in ``item_operations.py``, Scan in
-``scan.py``.
+``scan.py``, Query in ``query.py``.
 
 Operations take params as boto3's low-level client sends them (AttributeValues in JSON wire
 form) and return dicts as the client returns them; errors are ``AWSError``s with AWS's codes
@@ -17,6 +17,7 @@ from tidal.errors import AWSError, validation_error
 from tidal.services.dynamodb import items as item_store
 from tidal.services.dynamodb.item_operations import ItemOperations
 from tidal.services.dynamodb.items import ITEMS_SCHEMA
+from tidal.services.dynamodb.query import QueryOperation
 from tidal.services.dynamodb.scan import ScanOperation
 from tidal.services.dynamodb.table_definition import check_create_table
 from tidal.services.dynamodb.tables import (
@@ -37,7 +38,7 @@ from tidal.services.operation import Call, reads, writes
 SCHEMA = TABLES_SCHEMA + ITEMS_SCHEMA
 
 
-class DynamoDBService(ItemOperations, ScanOperation):
+class DynamoDBService(ItemOperations, ScanOperation, QueryOperation):
     def __init__(self, env: ServiceEnv) -> None:
         self._env = env
         self._tables = TableCatalog()
