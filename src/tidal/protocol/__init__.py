@@ -4,6 +4,22 @@
 Operation, ``parse`` it into boto3-style params, ``serialize`` a service's result (or
 ``serialize_error`` an AWSError) into an HttpResponse. Nothing here knows storage or what
 an operation means.
+
+Params are keyed by the input shape's member names, as boto3 takes them: blobs as bytes,
+timestamps as aware UTC datetimes, S3 ``Bucket``/``Key`` decoded from the URI and the
+payload (``Body``, Lambda's ``Payload``) as bytes, even when empty. Exceptions, kept in
+wire form: DynamoDB AttributeValues (``{"B": "<base64>"}`` stays a string). For S3,
+``aws-chunked`` bodies arrive decoded, every ``Content-MD5`` / ``x-amz-checksum-*``
+(header or trailer) is already verified and the trailer's checksum shows up as the member
+(``ChecksumCRC32`` ...); ``checksums.b64_checksum`` computes the ones a client did not send.
+
+Results are keyed by the output shape's member names: blobs as bytes, timestamps as
+datetimes or epoch numbers, streaming payloads as bytes. Members the model places in
+headers or the status code go there (Lambda Invoke's ``StatusCode``); a ``"__status__"``
+key overrides the status (S3's 206 for a range GET). A ``ContentLength`` result member
+becomes the Content-Length header (HEAD responses), which the HTTP layer must keep.
+
+S3 requests addressed virtual-host style must pass through ``rewrite_virtual_host`` first.
 """
 
 from __future__ import annotations

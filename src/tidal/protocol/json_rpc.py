@@ -84,21 +84,24 @@ class JsonRpcProtocol(ServiceProtocol):
             return {}
         try:
             params = plan.reader(document)
+            self._validate(plan.validator, params)
         except WireTypeError as exc:
             raise protocol_errors.serialization_error(str(exc)) from None
-        self._validate(plan.validator, params)
+        except RecursionError:  # nesting deeper than Python's stack (orjson allows 1024 levels)
+            raise protocol_errors.serialization_error("Document nested too deeply") from None
         return params
 
     def serialize(self, op: Operation, result: dict[str, Any], request_id: str) -> HttpResponse:
+        result = result or {}
         writer = op.plan.writer
         body = dump_json(writer(result)) if writer is not None else b"{}"
-        status = result.get("__status__", 200) if result else 200
+        status = result.get("__status__", 200)
         return HttpResponse(status, self._headers(request_id, body), body)
 
     def serialize_error(self, err: AWSError, request_id: str, op: Operation | None = None) -> HttpResponse:
         code = err.code
         extra_headers: list[tuple[str, str]] = []
-        if self._query_compatible:
+        if self._query_compatible and "x-amzn-query-error" not in err.headers:
             shape_name, query_error = self._query_codes.get(
                 code, (code, f"{code};{'Sender' if err.sender_fault else 'Receiver'}")
             )

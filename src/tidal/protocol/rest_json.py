@@ -95,12 +95,17 @@ class RestJsonProtocol(RestProtocol):
                 values = plan.body_reader(document)
             except WireTypeError as exc:
                 raise self._bad_json(str(exc)) from None
+            except RecursionError:
+                raise self._bad_json("Document nested too deeply") from None
             if payload is not None:
                 params[payload] = values
             else:
                 values.update(params)  # labels, query and headers win over body look-alikes
                 params = values
-        self._validate(plan.validator, params)
+        try:
+            self._validate(plan.validator, params)
+        except RecursionError:
+            raise self._bad_json("Document nested too deeply") from None
         return params
 
     def _load_json(self, body: bytes) -> Any:
@@ -119,7 +124,7 @@ class RestJsonProtocol(RestProtocol):
 
     def serialize(self, op: Operation, result: dict[str, Any], request_id: str) -> HttpResponse:
         plan: RestJsonPlan = op.plan
-        status, headers, rest = bind_response(plan.response, result)
+        status, headers, rest = bind_response(plan.response, result or {})
         body = b""
         if plan.streaming_output:
             value = rest.get(plan.response.payload)  # type: ignore[arg-type]

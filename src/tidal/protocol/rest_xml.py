@@ -149,7 +149,7 @@ class RestXmlProtocol(RestProtocol):
                     if local_name(root.tag) != plan.body_root:
                         raise XmlShapeError(f"unexpected root element {root.tag}")
                     values = plan.body_reader(root)
-                except XmlShapeError:
+                except (XmlShapeError, RecursionError):
                     raise protocol_errors.malformed_xml() from None
                 if payload is not None:
                     params[payload] = values
@@ -162,7 +162,7 @@ class RestXmlProtocol(RestProtocol):
 
     def serialize(self, op: Operation, result: dict[str, Any], request_id: str) -> HttpResponse:
         plan: RestXmlPlan = op.plan
-        status, headers, rest = bind_response(plan.response, result)
+        status, headers, rest = bind_response(plan.response, result or {})
         body = b""
         if plan.streaming_output:
             value = rest.get(plan.response.payload)  # type: ignore[arg-type]

@@ -67,6 +67,9 @@ class _Node:
     label: _Node | None = None
     routes: list[Route] = field(default_factory=list)  # templates ending here
     greedy_routes: list[Route] = field(default_factory=list)  # templates ending in {X+} here
+    # The same, less those that need a query key: all a query-less request can match.
+    plain_routes: list[Route] = field(default_factory=list)
+    plain_greedy_routes: list[Route] = field(default_factory=list)
 
 
 def split_template(request_uri: str) -> tuple[list[str], dict[str, str | None]]:
@@ -120,6 +123,11 @@ class Router:
         target = node.greedy_routes if greedy else node.routes
         target.append(route)
         target.sort(key=lambda r: (tuple(-x for x in r.specificity()), r.operation.name))
+        plain = [r for r in target if not r.required_query]
+        if greedy:
+            node.plain_greedy_routes = plain
+        else:
+            node.plain_routes = plain
         return route
 
     def methods(self) -> set[str]:
@@ -156,7 +164,7 @@ class Router:
         remaining = len(segments) - index
         # The end of the path; one trailing slash ("/bucket/") still means the template's end.
         if remaining == 0 or (remaining == 1 and segments[index] == ""):
-            route = _pick(node.routes, query, headers)
+            route = _pick(node.routes if query else node.plain_routes, query, headers)
             if route is not None:
                 return route, None
         else:
@@ -175,7 +183,7 @@ class Router:
         if node.greedy_routes and remaining > 0:
             rest = "/".join(segments[index:])
             if rest:
-                route = _pick(node.greedy_routes, query, headers)
+                route = _pick(node.greedy_routes if query else node.plain_greedy_routes, query, headers)
                 if route is not None:
                     return route, rest
         return None

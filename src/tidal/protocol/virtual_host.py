@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 from tidal.types import HttpRequest
 
@@ -28,6 +29,7 @@ def _strip_port(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+@lru_cache(maxsize=4096)  # a server sees few distinct Host headers; this runs per S3 request
 def virtual_host_bucket(host: str, base_domains: tuple[str, ...] = DEFAULT_BASE_DOMAINS) -> str | None:
     """The bucket a Host header addresses, or None for path-style hosts."""
     name = _strip_port(host.strip()).lower().rstrip(".")

@@ -21,7 +21,7 @@ from xml.etree.ElementTree import Element, ParseError, XMLParser
 
 from botocore.model import Shape
 
-from tidal.protocol.wire_values import format_text, parse_text
+from tidal.protocol.wire_values import format_text, iso8601, parse_text
 
 XmlReader = Callable[[Element], Any]
 XmlWriter = Callable[[list[str], Any, str], None]
@@ -258,7 +258,9 @@ class XmlCodec:
                     self.writer(member.member), _list_item_tag(member, tag)
                 )
             else:
-                member_writers[name] = _bound_writer(self.writer(member), tag)
+                member_writers[name] = _scalar_member_writer(member, tag) or _bound_writer(
+                    self.writer(member), tag
+                )
         own_namespace = namespace or namespace_attribute(shape)
         lookup = member_writers.get
 
@@ -314,6 +316,31 @@ def _scalar_writer(shape: Shape) -> XmlWriter:
         out.append(f"<{tag}>{escape_text(format_text(kind, value, fmt))}</{tag}>")
 
     return write_scalar
+
+
+def _scalar_member_writer(shape: Shape, tag: str) -> Callable[[list[str], Any], None] | None:
+    """Fast writers for the scalar members that fill listings (Key, Size, LastModified ...)."""
+    kind = shape.type_name
+    start, end = f"<{tag}>", f"</{tag}>"
+    if kind == "string":
+
+        def write_string(out: list[str], value: Any) -> None:
+            out.append(start + escape_text(value if type(value) is str else str(value)) + end)
+
+        return write_string
+    if kind in ("integer", "long"):
+
+        def write_integer(out: list[str], value: Any) -> None:
+            out.append(start + str(int(value)) + end)
+
+        return write_integer
+    if kind == "timestamp" and (shape.serialization.get("timestampFormat") or "iso8601") == "iso8601":
+
+        def write_timestamp(out: list[str], value: Any) -> None:
+            out.append(start + iso8601(value) + end)
+
+        return write_timestamp
+    return None
 
 
 def _bound_writer(write: XmlWriter, tag: str) -> Callable[[list[str], Any], None]:
