@@ -40,15 +40,15 @@ def test_ready_quickly_and_restart_keeps_state(tmp_path):
         s3.create_bucket(Bucket="keep-me")
         s3.put_object(Bucket="keep-me", Key="a/b.txt", Body=b"hello")
         ddb = server.client("dynamodb")
-        ddb.create_table(TableName="t1", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        ddb.create_table(TableName="tbl1", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
                          AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
                          BillingMode="PAY_PER_REQUEST")
-        ddb.put_item(TableName="t1", Item={"k": {"S": "x"}, "n": {"N": "1.50"}})
+        ddb.put_item(TableName="tbl1", Item={"k": {"S": "x"}, "n": {"N": "1.50"}})
         assert server.stop() == 0
         server.start()
         s3 = server.client("s3")
         assert s3.get_object(Bucket="keep-me", Key="a/b.txt")["Body"].read() == b"hello"
-        item = server.client("dynamodb").get_item(TableName="t1", Key={"k": {"S": "x"}})["Item"]
+        item = server.client("dynamodb").get_item(TableName="tbl1", Key={"k": {"S": "x"}})["Item"]
         assert item == {"k": {"S": "x"}, "n": {"N": "1.5"}}
     finally:
         server.stop()
