@@ -95,7 +95,11 @@ def test_table_errors(dynamodb, table_name):
     assert error(info) == ("ResourceInUseException", f"Table already exists: {table_name}", 400)
     with pytest.raises(dynamodb.exceptions.ResourceNotFoundException) as info:
         dynamodb.describe_table(TableName="no-such-table")
-    assert error(info) == ("ResourceNotFoundException", "Requested resource not found: Table: no-such-table not found", 400)
+    assert error(info) == (
+        "ResourceNotFoundException",
+        "Requested resource not found: Table: no-such-table not found",
+        400,
+    )
     with pytest.raises(ClientError) as info:
         dynamodb.delete_table(TableName="no-such-table")
     assert error(info)[0] == "ResourceNotFoundException"
@@ -129,20 +133,29 @@ def test_table_errors(dynamodb, table_name):
 
 
 def test_put_get_update_delete(dynamodb, table_name):
-    item = {"pk": {"S": "a"}, "n": {"N": "1.50"}, "b": {"B": b"\x00\xff"}, "ss": {"SS": ["x", "y"]},
-            "m": {"M": {"flag": {"BOOL": True}, "none": {"NULL": True}}}, "l": {"L": [{"N": "1"}, {"S": "two"}]}}
+    item = {
+        "pk": {"S": "a"},
+        "n": {"N": "1.50"},
+        "b": {"B": b"\x00\xff"},
+        "ss": {"SS": ["x", "y"]},
+        "m": {"M": {"flag": {"BOOL": True}, "none": {"NULL": True}}},
+        "l": {"L": [{"N": "1"}, {"S": "two"}]},
+    }
     assert "Attributes" not in dynamodb.put_item(TableName=table_name, Item=item)
     got = dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "a"}}, ConsistentRead=True)["Item"]
     assert got["n"] == {"N": "1.5"} and got["b"] == {"B": b"\x00\xff"} and got["m"] == item["m"]
     updated = dynamodb.update_item(
-        TableName=table_name, Key={"pk": {"S": "a"}},
+        TableName=table_name,
+        Key={"pk": {"S": "a"}},
         UpdateExpression="SET #n = #n + :one REMOVE l ADD ss :z",
         ExpressionAttributeNames={"#n": "n"},
         ExpressionAttributeValues={":one": {"N": "1"}, ":z": {"SS": ["z"]}},
         ReturnValues="UPDATED_NEW",
     )["Attributes"]
     assert updated["n"] == {"N": "2.5"} and sorted(updated["ss"]["SS"]) == ["x", "y", "z"]
-    old = dynamodb.delete_item(TableName=table_name, Key={"pk": {"S": "a"}}, ReturnValues="ALL_OLD")["Attributes"]
+    old = dynamodb.delete_item(TableName=table_name, Key={"pk": {"S": "a"}}, ReturnValues="ALL_OLD")[
+        "Attributes"
+    ]
     assert old["n"] == {"N": "2.5"} and "l" not in old
     assert "Item" not in dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "a"}})
 
@@ -164,47 +177,102 @@ def test_conditional_check_failed_carries_the_old_item(dynamodb, table_name):
     dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "a"}, "v": {"N": "1"}})
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException) as info:
         dynamodb.put_item(
-            TableName=table_name, Item={"pk": {"S": "a"}, "v": {"N": "2"}},
-            ConditionExpression="attribute_not_exists(pk)", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            TableName=table_name,
+            Item={"pk": {"S": "a"}, "v": {"N": "2"}},
+            ConditionExpression="attribute_not_exists(pk)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
     assert error(info) == ("ConditionalCheckFailedException", "The conditional request failed", 400)
     assert info.value.response["Item"] == {"pk": {"S": "a"}, "v": {"N": "1"}}
     with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException) as info:
-        dynamodb.delete_item(TableName=table_name, Key={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(v)")
+        dynamodb.delete_item(
+            TableName=table_name, Key={"pk": {"S": "a"}}, ConditionExpression="attribute_not_exists(v)"
+        )
     assert "Item" not in info.value.response
 
 
 def test_item_validation_errors(dynamodb, table_name):
     cases = [
         ({"Key": {"nope": {"S": "a"}}}, "get_item", "The provided key element does not match the schema"),
-        ({"Item": {"x": {"S": "a"}}}, "put_item", "One or more parameter values were invalid: Missing the key pk in the item"),
-        ({"Item": {"pk": {"N": "1"}}}, "put_item",
-         "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"),
-        ({"Item": {"pk": {"S": ""}}}, "put_item",
-         "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
-         "empty string value. Key: pk"),
-        ({"Item": {"pk": {"S": "a"}}, "ReturnValues": "ALL_NEW"}, "put_item", "ReturnValues can only be ALL_OLD or NONE"),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET pk = :v", "ExpressionAttributeValues": {":v": {"S": "b"}}},
-         "update_item",
-         "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a,", "ExpressionAttributeValues": {":a": {"N": "1"}}},
-         "update_item", 'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ","'),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a",
-          "ExpressionAttributeValues": {":a": {"N": "1"}, ":b": {"N": "2"}}},
-         "update_item", "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}"),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a"}, "update_item",
-         "Invalid UpdateExpression: An expression attribute value used in expression is not defined; "
-         "attribute value: :a"),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = #a", "ExpressionAttributeNames": {"#b": "b"}},
-         "update_item",
-         "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; "
-         "attribute name: #a"),
-        ({"Key": {"pk": {"S": "a"}}, "UpdateExpression": "ADD a :s", "ExpressionAttributeValues": {":s": {"S": "x"}}},
-         "update_item",
-         "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: "
-         "STRING, typeSet: ALLOWED_FOR_ADD_OPERAND"),
-        ({"Item": {"pk": {"S": "a"}, "big": {"S": "x" * 409_600}}}, "put_item",
-         "Item size has exceeded the maximum allowed size"),
+        (
+            {"Item": {"x": {"S": "a"}}},
+            "put_item",
+            "One or more parameter values were invalid: Missing the key pk in the item",
+        ),
+        (
+            {"Item": {"pk": {"N": "1"}}},
+            "put_item",
+            "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N",
+        ),
+        (
+            {"Item": {"pk": {"S": ""}}},
+            "put_item",
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an "
+            "empty string value. Key: pk",
+        ),
+        (
+            {"Item": {"pk": {"S": "a"}}, "ReturnValues": "ALL_NEW"},
+            "put_item",
+            "ReturnValues can only be ALL_OLD or NONE",
+        ),
+        (
+            {
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "SET pk = :v",
+                "ExpressionAttributeValues": {":v": {"S": "b"}},
+            },
+            "update_item",
+            "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key",
+        ),
+        (
+            {
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "SET a = :a,",
+                "ExpressionAttributeValues": {":a": {"N": "1"}},
+            },
+            "update_item",
+            'Invalid UpdateExpression: Syntax error; token: "<EOF>", near: ","',
+        ),
+        (
+            {
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "SET a = :a",
+                "ExpressionAttributeValues": {":a": {"N": "1"}, ":b": {"N": "2"}},
+            },
+            "update_item",
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:b}",
+        ),
+        (
+            {"Key": {"pk": {"S": "a"}}, "UpdateExpression": "SET a = :a"},
+            "update_item",
+            "Invalid UpdateExpression: An expression attribute value used in expression is not defined; "
+            "attribute value: :a",
+        ),
+        (
+            {
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "SET a = #a",
+                "ExpressionAttributeNames": {"#b": "b"},
+            },
+            "update_item",
+            "Invalid UpdateExpression: An expression attribute name used in the document path is not defined; "
+            "attribute name: #a",
+        ),
+        (
+            {
+                "Key": {"pk": {"S": "a"}},
+                "UpdateExpression": "ADD a :s",
+                "ExpressionAttributeValues": {":s": {"S": "x"}},
+            },
+            "update_item",
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: "
+            "STRING, typeSet: ALLOWED_FOR_ADD_OPERAND",
+        ),
+        (
+            {"Item": {"pk": {"S": "a"}, "big": {"S": "x" * 409_600}}},
+            "put_item",
+            "Item size has exceeded the maximum allowed size",
+        ),
     ]
     for params, operation, message in cases:
         with pytest.raises(ClientError) as info:
@@ -224,19 +292,28 @@ def test_consumed_capacity(dynamodb, table_name):
     )
     assert put["ConsumedCapacity"] == {"TableName": table_name, "CapacityUnits": 2.0}
     got = dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "a"}}, ReturnConsumedCapacity="INDEXES")
-    assert got["ConsumedCapacity"] == {"TableName": table_name, "CapacityUnits": 0.5, "Table": {"CapacityUnits": 0.5}}
+    assert got["ConsumedCapacity"] == {
+        "TableName": table_name,
+        "CapacityUnits": 0.5,
+        "Table": {"CapacityUnits": 0.5},
+    }
 
 
 def test_scan_pages_and_count(dynamodb, table_name):
     for i in range(25):
         dynamodb.put_item(TableName=table_name, Item={"pk": {"S": f"k{i:02d}"}, "i": {"N": str(i)}})
     seen = []
-    for page in dynamodb.get_paginator("scan").paginate(TableName=table_name, PaginationConfig={"PageSize": 4}):
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table_name, PaginationConfig={"PageSize": 4}
+    ):
         assert page["ScannedCount"] <= 4
         seen.extend(item["pk"]["S"] for item in page["Items"])
     assert sorted(seen) == [f"k{i:02d}" for i in range(25)]
     counted = dynamodb.scan(
-        TableName=table_name, Select="COUNT", FilterExpression="i >= :ten", ExpressionAttributeValues={":ten": {"N": "10"}}
+        TableName=table_name,
+        Select="COUNT",
+        FilterExpression="i >= :ten",
+        ExpressionAttributeValues={":ten": {"N": "10"}},
     )
     assert (counted["Count"], counted["ScannedCount"], "Items" in counted) == (15, 25, False)
     with pytest.raises(ClientError) as info:
@@ -250,12 +327,16 @@ def test_query_with_client(dynamodb):
     for i in range(10):
         dynamodb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": str(i)}})
     page = dynamodb.query(
-        TableName=name, KeyConditionExpression="pk = :p AND sk BETWEEN :lo AND :hi",
-        ExpressionAttributeValues={":p": {"S": "p"}, ":lo": {"N": "3"}, ":hi": {"N": "6"}}, ScanIndexForward=False,
+        TableName=name,
+        KeyConditionExpression="pk = :p AND sk BETWEEN :lo AND :hi",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":lo": {"N": "3"}, ":hi": {"N": "6"}},
+        ScanIndexForward=False,
     )
     assert [item["sk"]["N"] for item in page["Items"]] == ["6", "5", "4", "3"]
     with pytest.raises(ClientError) as info:
-        dynamodb.query(TableName=name, KeyConditionExpression="sk = :x", ExpressionAttributeValues={":x": {"N": "1"}})
+        dynamodb.query(
+            TableName=name, KeyConditionExpression="sk = :x", ExpressionAttributeValues={":x": {"N": "1"}}
+        )
     assert error(info)[1] == "Query condition missed key schema element: pk"
 
 
@@ -278,11 +359,17 @@ def test_resource_table(dynamodb_resource):
     for i in range(5):
         table.put_item(Item={"pk": "user", "sk": i, "score": Decimal("1.25") * i, "tags": {"a", "b"}})
     assert table.get_item(Key={"pk": "user", "sk": 2})["Item"] == {
-        "pk": "user", "sk": Decimal(2), "score": Decimal("2.5"), "tags": {"a", "b"},
+        "pk": "user",
+        "sk": Decimal(2),
+        "score": Decimal("2.5"),
+        "tags": {"a", "b"},
     }
     updated = table.update_item(
-        Key={"pk": "user", "sk": 2}, UpdateExpression="ADD #c :inc",
-        ExpressionAttributeNames={"#c": "count"}, ExpressionAttributeValues={":inc": 1}, ReturnValues="ALL_NEW",
+        Key={"pk": "user", "sk": 2},
+        UpdateExpression="ADD #c :inc",
+        ExpressionAttributeNames={"#c": "count"},
+        ExpressionAttributeValues={":inc": 1},
+        ReturnValues="ALL_NEW",
     )["Attributes"]
     assert updated["count"] == 1
     queried = table.query(KeyConditionExpression=Key("pk").eq("user") & Key("sk").gte(3))["Items"]
@@ -290,8 +377,11 @@ def test_resource_table(dynamodb_resource):
     scanned = table.scan(FilterExpression=Attr("score").gt(Decimal("2")))["Items"]
     assert sorted(item["sk"] for item in scanned) == [2, 3, 4]
     with pytest.raises(ClientError) as info:
-        table.put_item(Item={"pk": "user", "sk": 1}, ConditionExpression=Attr("pk").not_exists(),
-                       ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        table.put_item(
+            Item={"pk": "user", "sk": 1},
+            ConditionExpression=Attr("pk").not_exists(),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
     assert info.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert info.value.response["Item"]["sk"] == {"N": "1"}
     table.delete_item(Key={"pk": "user", "sk": 0})

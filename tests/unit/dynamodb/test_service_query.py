@@ -80,7 +80,10 @@ def test_whole_partition_in_order(ddb):
     assert keys(page) == list(range(-50, 50))
     assert page["Count"] == page["ScannedCount"] == 100 and "LastEvaluatedKey" not in page
     backwards = query(
-        ddb, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("a")}, ScanIndexForward=False
+        ddb,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": s("a")},
+        ScanIndexForward=False,
     )
     assert keys(backwards) == list(range(49, -51, -1))
 
@@ -99,14 +102,17 @@ def test_whole_partition_in_order(ddb):
 )
 def test_sort_key_conditions(ddb, condition, values, expected):
     page = query(
-        ddb, KeyConditionExpression=f"pk = :p AND {condition}", ExpressionAttributeValues={":p": s("b"), **values}
+        ddb,
+        KeyConditionExpression=f"pk = :p AND {condition}",
+        ExpressionAttributeValues={":p": s("b"), **values},
     )
     assert keys(page) == expected
 
 
 def test_condition_order_and_parentheses(ddb):
     page = query(
-        ddb, KeyConditionExpression="(#s BETWEEN :lo AND :hi) AND (#p = :p)",
+        ddb,
+        KeyConditionExpression="(#s BETWEEN :lo AND :hi) AND (#p = :p)",
         ExpressionAttributeNames={"#s": "sk", "#p": "pk"},
         ExpressionAttributeValues={":p": s("a"), ":lo": n(0), ":hi": n(2)},
     )
@@ -115,11 +121,15 @@ def test_condition_order_and_parentheses(ddb):
 
 def test_begins_with_on_strings_and_utf8_order(ddb):
     page = query(
-        ddb, "names", KeyConditionExpression="pk = :p AND begins_with(sk, :pre)",
+        ddb,
+        "names",
+        KeyConditionExpression="pk = :p AND begins_with(sk, :pre)",
         ExpressionAttributeValues={":p": s("w"), ":pre": s("ap")},
     )
     assert keys(page) == sorted(["app", "apple", "apricot", "ap\uffff"], key=lambda w: w.encode())
-    everything = query(ddb, "names", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("w")})
+    everything = query(
+        ddb, "names", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("w")}
+    )
     words = keys(everything)
     assert words == sorted(words, key=lambda w: w.encode()) and words[-1] == "\u00e9clair"
 
@@ -127,9 +137,12 @@ def test_begins_with_on_strings_and_utf8_order(ddb):
 def test_hash_only_table(ddb):
     page = query(ddb, "flat", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("one")})
     assert page["Items"] == [{"pk": s("one"), "v": n(1)}]
-    assert query(ddb, "flat", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("x")})[
-        "Items"
-    ] == []
+    assert (
+        query(ddb, "flat", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("x")})[
+            "Items"
+        ]
+        == []
+    )
 
 
 def test_pagination_forward_and_backward(ddb):
@@ -153,8 +166,12 @@ def test_pagination_forward_and_backward(ddb):
 
 def test_filter_count_and_projection(ddb):
     page = query(
-        ddb, KeyConditionExpression="pk = :p", FilterExpression="odd = :t",
-        ExpressionAttributeValues={":p": s("a"), ":t": {"BOOL": True}}, Limit=10, ProjectionExpression="sk",
+        ddb,
+        KeyConditionExpression="pk = :p",
+        FilterExpression="odd = :t",
+        ExpressionAttributeValues={":p": s("a"), ":t": {"BOOL": True}},
+        Limit=10,
+        ProjectionExpression="sk",
     )
     assert page["ScannedCount"] == 10 and page["Count"] == 5
     assert all(set(item) == {"sk"} for item in page["Items"])
@@ -166,8 +183,11 @@ def test_filter_count_and_projection(ddb):
 
 def test_query_capacity(ddb):
     page = query(
-        ddb, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("a")},
-        ReturnConsumedCapacity="TOTAL", ConsistentRead=True,
+        ddb,
+        KeyConditionExpression="pk = :p",
+        ExpressionAttributeValues={":p": s("a")},
+        ReturnConsumedCapacity="TOTAL",
+        ConsistentRead=True,
     )
     assert page["ConsumedCapacity"] == {"TableName": "events", "CapacityUnits": 1.0}
 
@@ -175,33 +195,90 @@ def test_query_capacity(ddb):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"KeyConditionExpression": "sk = :x", "ExpressionAttributeValues": {":x": n(1)}},
-         "Query condition missed key schema element: pk"),
-        ({"KeyConditionExpression": "pk > :p", "ExpressionAttributeValues": {":p": s("a")}},
-         "Query key condition not supported"),
-        ({"KeyConditionExpression": "pk = :p OR sk = :x", "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)}},
-         "Invalid operator used in KeyConditionExpression: OR"),
-        ({"KeyConditionExpression": "pk = :p AND sk <> :x", "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)}},
-         "Invalid operator used in KeyConditionExpression: <>"),
-        ({"KeyConditionExpression": "pk = :p AND attribute_exists(sk)", "ExpressionAttributeValues": {":p": s("a")}},
-         "Invalid operator used in KeyConditionExpression: attribute_exists"),
-        ({"KeyConditionExpression": "pk = :p AND pk = :q", "ExpressionAttributeValues": {":p": s("a"), ":q": s("b")}},
-         "KeyConditionExpressions must only contain one condition per key"),
-        ({"KeyConditionExpression": "pk = :p AND extra = :x", "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)}},
-         "Query condition missed key schema element: sk"),
-        ({"KeyConditionExpression": "pk = :p AND sk.x = :x", "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)}},
-         "KeyConditionExpressions cannot have conditions on nested attributes"),
-        ({"KeyConditionExpression": "pk = :p AND sk = :x", "ExpressionAttributeValues": {":p": s("a"), ":x": s("1")}},
-         "One or more parameter values were invalid: Condition parameter type does not match schema type"),
-        ({"KeyConditionExpression": "pk = :p", "FilterExpression": "sk > :x",
-          "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)}},
-         "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk"),
-        ({"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": s("a"), ":extra": n(1)}},
-         "Value provided in ExpressionAttributeValues unused in expressions: keys: {:extra}"),
-        ({}, "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."),
-        ({"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": s("a")},
-          "ExclusiveStartKey": {"pk": s("b"), "sk": n(1)}},
-         "The provided starting key does not match the range key predicate"),
+        (
+            {"KeyConditionExpression": "sk = :x", "ExpressionAttributeValues": {":x": n(1)}},
+            "Query condition missed key schema element: pk",
+        ),
+        (
+            {"KeyConditionExpression": "pk > :p", "ExpressionAttributeValues": {":p": s("a")}},
+            "Query key condition not supported",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p OR sk = :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)},
+            },
+            "Invalid operator used in KeyConditionExpression: OR",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND sk <> :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)},
+            },
+            "Invalid operator used in KeyConditionExpression: <>",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND attribute_exists(sk)",
+                "ExpressionAttributeValues": {":p": s("a")},
+            },
+            "Invalid operator used in KeyConditionExpression: attribute_exists",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND pk = :q",
+                "ExpressionAttributeValues": {":p": s("a"), ":q": s("b")},
+            },
+            "KeyConditionExpressions must only contain one condition per key",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND extra = :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)},
+            },
+            "Query condition missed key schema element: sk",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND sk.x = :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)},
+            },
+            "KeyConditionExpressions cannot have conditions on nested attributes",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p AND sk = :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": s("1")},
+            },
+            "One or more parameter values were invalid: Condition parameter type does not match schema type",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "FilterExpression": "sk > :x",
+                "ExpressionAttributeValues": {":p": s("a"), ":x": n(1)},
+            },
+            "Filter Expression can only contain non-primary key attributes: Primary key attribute: sk",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": s("a"), ":extra": n(1)},
+            },
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:extra}",
+        ),
+        (
+            {},
+            "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.",
+        ),
+        (
+            {
+                "KeyConditionExpression": "pk = :p",
+                "ExpressionAttributeValues": {":p": s("a")},
+                "ExclusiveStartKey": {"pk": s("b"), "sk": n(1)},
+            },
+            "The provided starting key does not match the range key predicate",
+        ),
     ],
 )
 def test_key_condition_errors(ddb, params, message):
@@ -224,7 +301,8 @@ def test_begins_with_on_binary_sort_key(tmp_path):
     for value in raw:
         ddb.put_item(TableName="bin", Item={"pk": s("p"), "sk": {"B": base64.b64encode(value).decode()}})
     page = ddb.query(
-        TableName="bin", KeyConditionExpression="pk = :p AND begins_with(sk, :pre)",
+        TableName="bin",
+        KeyConditionExpression="pk = :p AND begins_with(sk, :pre)",
         ExpressionAttributeValues={":p": s("p"), ":pre": {"B": base64.b64encode(b"\x01\xff").decode()}},
     )
     assert [base64.b64decode(i["sk"]["B"]) for i in page["Items"]] == [b"\x01\xff", b"\x01\xff\xff"]

@@ -35,7 +35,11 @@ def ddb(tmp_path_factory):
         call = client.make_call(tx)
         for i in range(3000):
             client.service.put_item(
-                call, {"TableName": TABLE, "Item": {"pk": s(f"p{i % 700}"), "sk": n(i), "even": {"BOOL": i % 2 == 0}}}
+                call,
+                {
+                    "TableName": TABLE,
+                    "Item": {"pk": s(f"p{i % 700}"), "sk": n(i), "even": {"BOOL": i % 2 == 0}},
+                },
             )
 
     client.env.db.write_sync(load)
@@ -101,7 +105,10 @@ def test_select_count(ddb):
 
 def test_filter_applies_after_limit(ddb):
     page = ddb.scan(
-        TableName=TABLE, Limit=100, FilterExpression="even = :t", ExpressionAttributeValues={":t": {"BOOL": True}}
+        TableName=TABLE,
+        Limit=100,
+        FilterExpression="even = :t",
+        ExpressionAttributeValues={":t": {"BOOL": True}},
     )
     assert page["ScannedCount"] == 100
     assert page["Count"] == len(page["Items"]) < 100
@@ -166,7 +173,9 @@ def test_scan_capacity_of_an_empty_table(tmp_path):
         BillingMode="PAY_PER_REQUEST",
     )
     assert ddb.scan(TableName="empty", ReturnConsumedCapacity="TOTAL", ConsistentRead=True) == {
-        "Items": [], "Count": 0, "ScannedCount": 0,
+        "Items": [],
+        "Count": 0,
+        "ScannedCount": 0,
         "ConsumedCapacity": {"TableName": "empty", "CapacityUnits": 1.0},
     }
     ddb.close()
@@ -175,32 +184,52 @@ def test_scan_capacity_of_an_empty_table(tmp_path):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"Select": "COUNT", "ProjectionExpression": "sk"},
-         "Cannot specify the ProjectionExpression when choosing to get only the Count"),
-        ({"Select": "SPECIFIC_ATTRIBUTES"},
-         "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"),
-        ({"Select": "EVERYTHING"},
-         "1 validation error detected: Value 'EVERYTHING' at 'select' failed to satisfy constraint: Member must "
-         "satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"),
-        ({"Limit": 0},
-         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
-         "greater than or equal to 1"),
-        ({"Segment": 0},
-         "The TotalSegments parameter is required but was not present in the request when Segment parameter is "
-         "present"),
-        ({"TotalSegments": 2},
-         "The Segment parameter is required but was not present in the request when parameter TotalSegments is "
-         "present"),
-        ({"Segment": 2, "TotalSegments": 2},
-         "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 2 is not "
-         "less than TotalSegments: 2"),
-        ({"ExclusiveStartKey": {"pk": s("p1")}},
-         "The provided starting key is invalid: The provided key element does not match the schema"),
-        ({"FilterExpression": "sk > :x"},
-         "Invalid FilterExpression: An expression attribute value used in expression is not defined; "
-         "attribute value: :x"),
-        ({"ProjectionExpression": "sk", "ExpressionAttributeNames": {"#unused": "x"}},
-         "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}"),
+        (
+            {"Select": "COUNT", "ProjectionExpression": "sk"},
+            "Cannot specify the ProjectionExpression when choosing to get only the Count",
+        ),
+        (
+            {"Select": "SPECIFIC_ATTRIBUTES"},
+            "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES",
+        ),
+        (
+            {"Select": "EVERYTHING"},
+            "1 validation error detected: Value 'EVERYTHING' at 'select' failed to satisfy constraint: Member must "
+            "satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+        ),
+        (
+            {"Limit": 0},
+            "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: Member must have value "
+            "greater than or equal to 1",
+        ),
+        (
+            {"Segment": 0},
+            "The TotalSegments parameter is required but was not present in the request when Segment parameter is "
+            "present",
+        ),
+        (
+            {"TotalSegments": 2},
+            "The Segment parameter is required but was not present in the request when parameter TotalSegments is "
+            "present",
+        ),
+        (
+            {"Segment": 2, "TotalSegments": 2},
+            "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: 2 is not "
+            "less than TotalSegments: 2",
+        ),
+        (
+            {"ExclusiveStartKey": {"pk": s("p1")}},
+            "The provided starting key is invalid: The provided key element does not match the schema",
+        ),
+        (
+            {"FilterExpression": "sk > :x"},
+            "Invalid FilterExpression: An expression attribute value used in expression is not defined; "
+            "attribute value: :x",
+        ),
+        (
+            {"ProjectionExpression": "sk", "ExpressionAttributeNames": {"#unused": "x"}},
+            "Value provided in ExpressionAttributeNames unused in expressions: keys: {#unused}",
+        ),
     ],
 )
 def test_scan_validation(ddb, params, message):

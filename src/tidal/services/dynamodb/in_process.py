@@ -33,7 +33,12 @@ class InProcessDynamoDB:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db = Database(self.data_dir / "tidal.db", [OUTBOX_SCHEMA, SCHEMA])
         self.env = ServiceEnv(
-            self.config, db, BlobStore(self.data_dir / "blobs"), Outbox(db), Clock(), IdSource(self.config.seed)
+            self.config,
+            db,
+            BlobStore(self.data_dir / "blobs"),
+            Outbox(db),
+            Clock(),
+            IdSource(self.config.seed),
         )
         self.service = DynamoDBService(self.env)
 
@@ -48,8 +53,12 @@ class InProcessDynamoDB:
     def make_call(self, tx: WriteTx | None = None) -> Call:
         config = self.config
         if tx is not None:
-            return Call("in-process", config.region, config.account_id, self.env.clock.now(), db=tx.conn, tx=tx)
-        return Call("in-process", config.region, config.account_id, self.env.clock.now(), db=self.env.db.reader())
+            return Call(
+                "in-process", config.region, config.account_id, self.env.clock.now(), db=tx.conn, tx=tx
+            )
+        return Call(
+            "in-process", config.region, config.account_id, self.env.clock.now(), db=self.env.db.reader()
+        )
 
     def call(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         method = getattr(self.service, operation)

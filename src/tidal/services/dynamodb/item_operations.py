@@ -34,13 +34,27 @@ _ALL_OLD_OR_NONE = ("NONE", "ALL_OLD")
 _LEGACY = {
     "PutItem": (("Expected", "ConditionalOperator"), ("ConditionExpression",)),
     "DeleteItem": (("Expected", "ConditionalOperator"), ("ConditionExpression",)),
-    "UpdateItem": (("AttributeUpdates", "Expected", "ConditionalOperator"), ("UpdateExpression", "ConditionExpression")),
+    "UpdateItem": (
+        ("AttributeUpdates", "Expected", "ConditionalOperator"),
+        ("UpdateExpression", "ConditionExpression"),
+    ),
     "GetItem": (("AttributesToGet",), ("ProjectionExpression",)),
-    "Scan": (("AttributesToGet", "ScanFilter", "ConditionalOperator"), ("ProjectionExpression", "FilterExpression")),
+    "Scan": (
+        ("AttributesToGet", "ScanFilter", "ConditionalOperator"),
+        ("ProjectionExpression", "FilterExpression"),
+    ),
     "Query": (
         ("AttributesToGet", "KeyConditions", "QueryFilter", "ConditionalOperator"),
         ("ProjectionExpression", "FilterExpression", "KeyConditionExpression"),
     ),
+}
+_REPLACEMENTS = {
+    "AttributesToGet": "ProjectionExpression",
+    "Expected": "ConditionExpression",
+    "AttributeUpdates": "UpdateExpression",
+    "ScanFilter": "FilterExpression",
+    "QueryFilter": "FilterExpression",
+    "KeyConditions": "KeyConditionExpression",
 }
 # The expressions that may use ExpressionAttributeValues, as AWS lists them when values come
 # without any of them.
@@ -94,9 +108,11 @@ def check_expression_parameters(operation: str, params: dict[str, Any]) -> None:
             f"Non-expression parameters: {{{', '.join(legacy)}}} Expression parameters: {{{', '.join(expressions)}}}"
         )
     if legacy:
+        replacement = _REPLACEMENTS.get(legacy[0]) or (
+            "FilterExpression" if operation in ("Scan", "Query") else "ConditionExpression"
+        )
         raise validation_error(
-            f"tidal does not support the legacy parameter {legacy[0]}; use "
-            f"{' / '.join(expression_names)} instead"
+            f"tidal does not support the legacy parameter {legacy[0]}; use {replacement} instead"
         )
     if "ExpressionAttributeNames" in params and not expressions:
         raise validation_error("ExpressionAttributeNames can only be specified when using expressions")
@@ -105,7 +121,8 @@ def check_expression_parameters(operation: str, params: dict[str, Any]) -> None:
         if not any(name in params for name in value_expressions):
             nulls = " and ".join(f"{name} is null" for name in value_expressions)
             raise validation_error(
-                "ExpressionAttributeValues can only be specified when using expressions" + (f": {nulls}" if nulls else "")
+                "ExpressionAttributeValues can only be specified when using expressions"
+                + (f": {nulls}" if nulls else "")
             )
 
 
@@ -131,7 +148,9 @@ class ItemOperations:
 
     @staticmethod
     def _scope(params: dict[str, Any]) -> ExpressionScope:
-        return ExpressionScope(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
+        return ExpressionScope(
+            params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
+        )
 
     # -- PutItem -------------------------------------------------------------------------------
 
@@ -144,7 +163,11 @@ class ItemOperations:
         item = validate_item(params["Item"])
         size = check_item_size(item)
         condition: BoundCondition | None = None
-        if "ExpressionAttributeNames" in params or "ExpressionAttributeValues" in params or "ConditionExpression" in params:
+        if (
+            "ExpressionAttributeNames" in params
+            or "ExpressionAttributeValues" in params
+            or "ConditionExpression" in params
+        ):
             scope = self._scope(params)
             if "ConditionExpression" in params:
                 condition = scope.condition(params["ConditionExpression"], "ConditionExpression")
@@ -215,7 +238,11 @@ class ItemOperations:
         check_expression_parameters("UpdateItem", params)
         update = None
         condition: BoundCondition | None = None
-        if "UpdateExpression" in params or "ConditionExpression" in params or "ExpressionAttributeNames" in params:
+        if (
+            "UpdateExpression" in params
+            or "ConditionExpression" in params
+            or "ExpressionAttributeNames" in params
+        ):
             scope = self._scope(params)
             if "UpdateExpression" in params:
                 update = scope.update(params["UpdateExpression"])

@@ -173,7 +173,11 @@ def key_from_key_param(schema: KeySchema, key: Any) -> EncodedKey:
         if scalar is None or scalar[0] != schema.range_type:
             raise validation_error(KEY_MISMATCH)
         range_key = _check_key_value(
-            schema.range_name, schema.range_type, scalar[1], MAX_RANGE_KEY_BYTES, True  # type: ignore[arg-type]
+            schema.range_name,
+            schema.range_type,
+            scalar[1],
+            MAX_RANGE_KEY_BYTES,
+            True,  # type: ignore[arg-type]
         )
     return EncodedKey(partition_of(hash_key), hash_key, range_key)
 
@@ -181,7 +185,9 @@ def key_from_key_param(schema: KeySchema, key: Any) -> EncodedKey:
 def _item_key_value(name: str, type_code: str, item: dict, limit: int, is_range: bool) -> bytes:
     value = item.get(name)
     if value is None:
-        raise validation_error(f"One or more parameter values were invalid: Missing the key {name} in the item")
+        raise validation_error(
+            f"One or more parameter values were invalid: Missing the key {name} in the item"
+        )
     scalar = _scalar_of(value)
     if scalar is None:
         raise validation_error(KEY_MISMATCH)
@@ -199,7 +205,11 @@ def key_from_item(schema: KeySchema, item: dict) -> EncodedKey:
     range_key = b""
     if schema.range_name is not None:
         range_key = _item_key_value(
-            schema.range_name, schema.range_type, item, MAX_RANGE_KEY_BYTES, True  # type: ignore[arg-type]
+            schema.range_name,
+            schema.range_type,
+            item,
+            MAX_RANGE_KEY_BYTES,
+            True,  # type: ignore[arg-type]
         )
     return EncodedKey(partition_of(hash_key), hash_key, range_key)
 
@@ -226,12 +236,14 @@ def check_index_keys(index_keys: dict[str, tuple[str, str]], item: dict, before:
         scalar = _scalar_of(value)
         if scalar is None or scalar[0] != type_code:
             actual = scalar[0] if scalar else next(iter(value), "?")
-            problems.append((
-                index_name,
-                name,
-                "One or more parameter values were invalid: Type mismatch for Index Key "
-                f"{name} Expected: {type_code} Actual: {actual} IndexName: {index_name}",
-            ))
+            problems.append(
+                (
+                    index_name,
+                    name,
+                    "One or more parameter values were invalid: Type mismatch for Index Key "
+                    f"{name} Expected: {type_code} Actual: {actual} IndexName: {index_name}",
+                )
+            )
         elif scalar[1] == "":
             kind = "string" if type_code == "S" else "binary"
             if before is not None:

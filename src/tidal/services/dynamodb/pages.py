@@ -47,15 +47,22 @@ def check_select(params: dict[str, Any], prefix: str) -> str:
             "Member must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
         )
     if select == "COUNT" and has_projection:
-        raise validation_error(prefix + "Cannot specify the ProjectionExpression when choosing to get only the Count")
+        raise validation_error(
+            prefix + "Cannot specify the ProjectionExpression when choosing to get only the Count"
+        )
     if select == "ALL_ATTRIBUTES" and has_projection:
-        raise validation_error(prefix + "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES")
+        raise validation_error(
+            prefix + "Cannot specify the ProjectionExpression when choosing to get ALL_ATTRIBUTES"
+        )
     if select == "SPECIFIC_ATTRIBUTES" and not has_projection:
         raise validation_error(
-            prefix + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
+            prefix
+            + "Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES"
         )
     if select == "ALL_PROJECTED_ATTRIBUTES" and params.get("IndexName") is None:
-        raise validation_error(prefix + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        raise validation_error(
+            prefix + "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        )
     return select
 
 
@@ -73,8 +80,14 @@ def bind_filter_and_projection(
     ):
         return None, None, None
     scope = ExpressionScope(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
-    condition = scope.condition(params["FilterExpression"], "FilterExpression") if "FilterExpression" in params else None
-    projection = scope.projection(params["ProjectionExpression"]) if "ProjectionExpression" in params else None
+    condition = (
+        scope.condition(params["FilterExpression"], "FilterExpression")
+        if "FilterExpression" in params
+        else None
+    )
+    projection = (
+        scope.projection(params["ProjectionExpression"]) if "ProjectionExpression" in params else None
+    )
     return scope, condition, projection
 
 
@@ -121,5 +134,7 @@ def read_page(
     if full and last is not None:
         result["LastEvaluatedKey"] = key_attributes(schema, last)
     if mode:
-        result["ConsumedCapacity"] = capacity.consumed(mode, table_name, capacity.read_units(total_bytes, consistent))
+        result["ConsumedCapacity"] = capacity.consumed(
+            mode, table_name, capacity.read_units(total_bytes, consistent)
+        )
     return result

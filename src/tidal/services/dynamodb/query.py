@@ -26,7 +26,9 @@ from tidal.services.operation import reads
 
 _FLIPPED = {"=": "=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _REFUSED_FUNCTIONS = ("attribute_exists", "attribute_not_exists", "attribute_type", "contains")
-TYPE_MISMATCH = "One or more parameter values were invalid: Condition parameter type does not match schema type"
+TYPE_MISMATCH = (
+    "One or more parameter values were invalid: Condition parameter type does not match schema type"
+)
 
 # A key condition: (operator, values) per attribute name; operator is one of = < <= > >=
 # BETWEEN BEGINS_WITH.
@@ -157,7 +159,9 @@ class QueryOperation:
         mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
         check_expression_parameters("Query", params)
         if "KeyConditionExpression" not in params:
-            raise validation_error("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+            raise validation_error(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request."
+            )
         select = check_select(params, "1 validation error detected: ")
         limit = check_limit(params)
         scope, condition, projection = bind_filter_and_projection(params, ("KeyConditionExpression",))

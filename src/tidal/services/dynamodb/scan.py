@@ -104,7 +104,11 @@ class ScanOperation:
                 f"tidal does not maintain secondary indexes yet; cannot Scan index {params['IndexName']}"
             )
         after = start_key(table, params)
-        if after is not None and partitions is not None and not partitions[0] <= after.partition < partitions[1]:
+        if (
+            after is not None
+            and partitions is not None
+            and not partitions[0] <= after.partition < partitions[1]
+        ):
             raise validation_error(
                 "The provided Exclusive start key does not map to the provided Segment and TotalSegments values."
             )

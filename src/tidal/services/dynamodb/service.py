@@ -108,7 +108,11 @@ class DynamoDBService(ItemOperations, ScanOperation, QueryOperation):
                 f"Member must have value {bound}"
             )
         names = table_names(
-            call.db, call.account_id, call.region, params.get("ExclusiveStartTableName"), limit + 1  # type: ignore[arg-type]
+            call.db,
+            call.account_id,
+            call.region,
+            params.get("ExclusiveStartTableName"),
+            limit + 1,  # type: ignore[arg-type]
         )
         result: dict[str, Any] = {"TableNames": names[:limit]}
         if len(names) > limit:

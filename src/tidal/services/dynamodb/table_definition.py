@@ -91,7 +91,10 @@ def _enum_errors(params: dict) -> list[str]:
         )
     throughput = params.get("ProvisionedThroughput")
     if throughput is not None:
-        for member, where in (("WriteCapacityUnits", "writeCapacityUnits"), ("ReadCapacityUnits", "readCapacityUnits")):
+        for member, where in (
+            ("WriteCapacityUnits", "writeCapacityUnits"),
+            ("ReadCapacityUnits", "readCapacityUnits"),
+        ):
             value = throughput.get(member)
             if value is None:
                 errors.append(
@@ -103,7 +106,10 @@ def _enum_errors(params: dict) -> list[str]:
                     f"Value '{value}' at 'provisionedThroughput.{where}' failed to satisfy constraint: "
                     "Member must have value greater than or equal to 1"
                 )
-    for family, path in (("LocalSecondaryIndexes", "localSecondaryIndexes"), ("GlobalSecondaryIndexes", "globalSecondaryIndexes")):
+    for family, path in (
+        ("LocalSecondaryIndexes", "localSecondaryIndexes"),
+        ("GlobalSecondaryIndexes", "globalSecondaryIndexes"),
+    ):
         for i, index in enumerate(params.get(family) or (), 1):
             errors.extend(_name_errors(index.get("IndexName", ""), f"{path}.{i}.member.indexName"))
             projection_type = (index.get("Projection") or {}).get("ProjectionType")
@@ -149,7 +155,9 @@ def _check_projection(projection: dict) -> None:
         raise validation_error(INVALID + "Unknown ProjectionType: null")
     non_key = projection.get("NonKeyAttributes")
     if non_key is not None and projection_type != "INCLUDE":
-        raise validation_error(INVALID + f"ProjectionType is {projection_type}, but NonKeyAttributes is specified")
+        raise validation_error(
+            INVALID + f"ProjectionType is {projection_type}, but NonKeyAttributes is specified"
+        )
 
 
 def _check_index_keys_defined(indexes: list[dict], defined: list[str]) -> None:
@@ -195,7 +203,9 @@ def _check_local_indexes(indexes: list[dict], key_schema: list[dict], defined: l
         raise validation_error(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit of 5")
 
 
-def _check_global_indexes(indexes: list[dict], defined: list[str], billing_mode: str, local: list[dict]) -> None:
+def _check_global_indexes(
+    indexes: list[dict], defined: list[str], billing_mode: str, local: list[dict]
+) -> None:
     if not indexes:
         raise validation_error(INVALID + "List of GlobalSecondaryIndexes is empty")
     _check_index_keys_defined(indexes, defined)
@@ -250,7 +260,8 @@ def _check_stream(spec: dict | None) -> dict | None:
     if not enabled:
         if view_type is not None:
             raise validation_error(
-                INVALID + "Table is being created with a stream disabled, UpdateViewType should not be specified"
+                INVALID
+                + "Table is being created with a stream disabled, UpdateViewType should not be specified"
             )
         return None
     if view_type is None:
@@ -307,12 +318,16 @@ def check_create_table(params: dict[str, Any]) -> dict[str, Any]:
         "KeySchema": [{"AttributeName": e["AttributeName"], "KeyType": e["KeyType"]} for e in key_schema],
         "BillingMode": billing_mode,
         "ProvisionedThroughput": (
-            {"ReadCapacityUnits": throughput["ReadCapacityUnits"], "WriteCapacityUnits": throughput["WriteCapacityUnits"]}
+            {
+                "ReadCapacityUnits": throughput["ReadCapacityUnits"],
+                "WriteCapacityUnits": throughput["WriteCapacityUnits"],
+            }
             if throughput is not None
             else None
         ),
         "LocalSecondaryIndexes": [
-            {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]} for i in local
+            {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i["Projection"]}
+            for i in local
         ]
         if local
         else None,

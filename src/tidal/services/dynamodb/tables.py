@@ -86,7 +86,9 @@ def _stream_label(created_at: float) -> str:
 
 def table_not_found(name: str) -> AWSError:
     """DescribeTable / DeleteTable's error for a missing table (AWS names the table)."""
-    return AWSError("ResourceNotFoundException", f"Requested resource not found: Table: {name} not found", 400)
+    return AWSError(
+        "ResourceNotFoundException", f"Requested resource not found: Table: {name} not found", 400
+    )
 
 
 def item_table_not_found() -> AWSError:
@@ -99,7 +101,7 @@ def split_table_name(name: str, region: str, account_id: str) -> tuple[str, str,
     if name.startswith("arn:"):
         parts = name.split(":", 5)
         if len(parts) == 6 and parts[2] == "dynamodb" and parts[5].startswith("table/"):
-            return parts[4], parts[3], parts[5][len("table/"):]
+            return parts[4], parts[3], parts[5][len("table/") :]
     return account_id, region, name
 
 
@@ -114,7 +116,9 @@ class TableCatalog:
             "SELECT id, account_id, region, name, table_uuid, created_at, definition FROM dynamodb_tables"
         ).fetchall()
         self._tables = {
-            (row[1], row[2], row[3]): Table(row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6]))
+            (row[1], row[2], row[3]): Table(
+                row[0], row[1], row[2], row[3], row[4], row[5], orjson.loads(row[6])
+            )
             for row in rows
         }
 
