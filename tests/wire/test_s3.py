@@ -319,3 +319,23 @@ def test_aws_s3_cp_and_ls(endpoint, bucket, tmp_path):
     aws_cli(endpoint, "s3", "cp", f"s3://{bucket}/reports/2024 q1.csv", str(target))
     assert target.read_bytes() == source.read_bytes()
     assert bucket in aws_cli(endpoint, "s3", "ls").stdout.decode()
+
+
+def test_virtual_hosted_addressing(tidal_server, bucket):
+    # What boto3 sends with addressing_style=virtual: Host: <bucket>.localhost:<port>. Names
+    # under .localhost need not resolve on every machine, so the socket goes to 127.0.0.1.
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", tidal_server.port, timeout=5)
+    host = f"{bucket}.localhost:{tidal_server.port}"
+    conn.request("PUT", "/vh/key.txt", body=b"virtual", headers={"Host": host})
+    put = conn.getresponse()
+    assert put.status == 200 and put.read() == b""
+    plain = tidal_server.client("s3")
+    assert plain.get_object(Bucket=bucket, Key="vh/key.txt")["Body"].read() == b"virtual"
+    conn.request("GET", "/?list-type=2&prefix=vh/", headers={"Host": host})
+    listing = conn.getresponse()
+    assert listing.status == 200 and b"<Key>vh/key.txt</Key>" in listing.read()
+    conn.request("GET", "/vh/missing", headers={"Host": host})
+    missing = conn.getresponse()
+    assert missing.status == 404 and b"<Code>NoSuchKey</Code>" in missing.read()

@@ -18,7 +18,7 @@ from botocore import xform_name
 
 from tidal.errors import AWSError
 from tidal.gateway.routing import route
-from tidal.protocol import ServiceProtocol, protocol_for
+from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
 from tidal.services.operation import Call, operation_kind
 from tidal.storage.clock import Clock
 from tidal.storage.database import Database
@@ -83,6 +83,9 @@ class Dispatcher:
             respond(handler(request) if handler else HttpResponse(404, [], b'{"message":"not found"}'))
             return
         service_name, region = route(request, self._region)
+        if service_name == "s3":
+            # bucket.localhost:4566/key → /bucket/key, so routing sees one addressing style.
+            request = rewrite_virtual_host(request)
         if service_name not in self._services:
             respond(HttpResponse(400, [("Content-Type", "text/plain")], f"tidal does not serve {service_name}".encode()))
             return
