@@ -154,22 +154,29 @@ class Database:
     def _run_group(self, conn: sqlite3.Connection, jobs: list[_Job]) -> None:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         callbacks: list[Callable[[], None]] = []
+        # A lone job needs no savepoint: if it fails, the whole transaction is its own. That
+        # saves two statements on every write when the server is not busy.
+        alone = len(jobs) == 1
         try:
             conn.execute("BEGIN IMMEDIATE")
             for job in jobs:
                 tx = WriteTx(conn)
-                conn.execute("SAVEPOINT job")
+                if not alone:
+                    conn.execute("SAVEPOINT job")
                 try:
                     result = job.fn(tx)
                 except BaseException as exc:  # noqa: BLE001 - the job's caller gets it
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
+                    conn.execute("ROLLBACK" if alone else "ROLLBACK TO job")
+                    if not alone:
+                        conn.execute("RELEASE job")
                     outcomes.append((job, None, exc))
                 else:
-                    conn.execute("RELEASE job")
+                    if not alone:
+                        conn.execute("RELEASE job")
                     outcomes.append((job, result, None))
                     callbacks.extend(tx._after_commit)
-            conn.execute("COMMIT")
+            if conn.in_transaction:
+                conn.execute("COMMIT")
         except BaseException as exc:  # noqa: BLE001 - a failed commit fails every job in it
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
