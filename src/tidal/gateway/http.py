@@ -119,7 +119,15 @@ class HttpConnection(asyncio.Protocol):
             headers[key] = text
 
     def on_headers_complete(self) -> None:
-        if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
+        headers = self._headers
+        if (
+            headers.get("expect", "").lower() == "100-continue"
+            and headers.get("content-length") != "0"
+            and self._transport is not None
+        ):
+            # With an empty body the request is already complete, so the final response is
+            # the answer (RFC 9110 §10.1.1 lets a server omit the 100). boto3 sends Expect on
+            # every PutObject, empty ones included; this saves a round trip on each.
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:

@@ -58,6 +58,12 @@ def test_expect_100_continue_gets_an_interim_response():
     assert b"PUT /k? 2" in data
 
 
+def test_expect_100_continue_with_an_empty_body_gets_the_final_response_only():
+    data = run(exchange(b"PUT /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n"))
+    assert data.startswith(b"HTTP/1.1 200 OK") and b"100 Continue" not in data
+    assert b"PUT /e? 0" in data
+
+
 def test_chunked_request_body():
     data = run(exchange(b"PUT /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"))
     assert b"PUT /c? 5" in data
