@@ -1,0 +1,124 @@
+"""Malformed requests, per protocol family, on the wire: the AWS error (code, status), no change,
+and the server still up. Sent as raw HTTP because boto3 would refuse to send them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.request
+
+import pytest
+
+AUTH = ("AWS4-HMAC-SHA256 Credential=test/20261122/us-east-1/{service}/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=0")
+
+
+def send(server, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+
+def healthy(server) -> bool:
+    with urllib.request.urlopen(server.endpoint + "/_tidal/health", timeout=5) as resp:
+        return resp.status == 200
+
+
+JSON_BODIES = [b"{not json", b"[1, 2, 3]", b"\x00\xff\xfe\x80binary", b'"a string"', b"{\"TableName\": 5, \"Item\": {}}"]
+
+
+@pytest.mark.parametrize("body", JSON_BODIES)
+def test_dynamodb_malformed_json(tidal_server, dynamodb, body):
+    before = dynamodb.list_tables()["TableNames"]
+    status, headers, data = send(tidal_server, "POST", "/", body, {
+        "X-Amz-Target": "DynamoDB_20120810.CreateTable", "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": AUTH.format(service="dynamodb"),
+    })
+    assert status == 400
+    assert json.loads(data)["__type"] == "com.amazon.coral.service#SerializationException"
+    assert headers["x-amzn-requestid"]
+    assert dynamodb.list_tables()["TableNames"] == before
+    assert healthy(tidal_server)
+
+
+def test_dynamodb_missing_required_member(tidal_server):
+    status, _, data = send(tidal_server, "POST", "/", b'{"TableName": "some-table"}', {
+        "X-Amz-Target": "DynamoDB_20120810.PutItem", "Authorization": AUTH.format(service="dynamodb"),
+    })
+    error = json.loads(data)
+    assert status == 400 and error["__type"] == "com.amazon.coral.validate#ValidationException"
+    assert error["message"] == ("1 validation error detected: Value null at 'item' failed to satisfy "
+                                "constraint: Member must not be null")
+
+
+def test_dynamodb_unknown_operation(tidal_server):
+    status, _, data = send(tidal_server, "POST", "/", b"{}", {
+        "X-Amz-Target": "DynamoDB_20120810.DropEverything", "Authorization": AUTH.format(service="dynamodb"),
+    })
+    assert status == 400 and json.loads(data)["__type"].endswith("#UnknownOperationException")
+
+
+@pytest.mark.parametrize("body", JSON_BODIES[:4])
+def test_lambda_malformed_json(tidal_server, lambda_, body):
+    before = lambda_.list_functions()["Functions"]
+    status, headers, data = send(tidal_server, "POST", "/2015-03-31/functions", body, {
+        "Content-Type": "application/json", "Authorization": AUTH.format(service="lambda"),
+    })
+    assert status == 400
+    assert headers["x-amzn-errortype"].startswith("InvalidRequestContentException")
+    assert "message" in json.loads(data)
+    assert lambda_.list_functions()["Functions"] == before
+    assert healthy(tidal_server)
+
+
+def test_lambda_unknown_route(tidal_server):
+    status, headers, _ = send(tidal_server, "GET", "/2015-03-31/nowhere", b"", {
+        "Authorization": AUTH.format(service="lambda"),
+    })
+    assert status == 404 and headers["x-amzn-errortype"].startswith("UnknownOperationException")
+
+
+BAD_XML = [
+    b"<NotificationConfiguration><CloudFunctionConfiguration>",  # not well-formed
+    b"\x00\xff binary",
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><NotificationConfiguration>&a;</NotificationConfiguration>',
+    b"<Wrong><Thing/></Wrong>",
+]
+
+
+@pytest.mark.parametrize("body", BAD_XML)
+def test_s3_malformed_xml(tidal_server, s3, body):
+    bucket = "malformed-xml-bucket"
+    s3.create_bucket(Bucket=bucket)
+    before = s3.get_bucket_notification_configuration(Bucket=bucket)
+    before.pop("ResponseMetadata")
+    status, headers, data = send(tidal_server, "PUT", f"/{bucket}?notification", body, {
+        "Authorization": AUTH.format(service="s3"),
+    })
+    assert status == 400
+    assert b"<Code>MalformedXML</Code>" in data
+    assert headers["x-amz-request-id"]
+    after = s3.get_bucket_notification_configuration(Bucket=bucket)
+    after.pop("ResponseMetadata")
+    assert after == before
+    assert healthy(tidal_server)
+
+
+def test_s3_create_bucket_with_bad_xml_creates_nothing(tidal_server, s3):
+    status, _, data = send(tidal_server, "PUT", "/never-created-bucket", b"<CreateBucketConfiguration>", {
+        "Authorization": AUTH.format(service="s3"),
+    })
+    assert status == 400 and b"<Code>MalformedXML</Code>" in data
+    assert "never-created-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_s3_bad_content_md5_stores_nothing(tidal_server, s3):
+    s3.create_bucket(Bucket="md5-check-bucket")
+    status, _, data = send(tidal_server, "PUT", "/md5-check-bucket/k", b"hello", {
+        "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA==", "Authorization": AUTH.format(service="s3"),
+    })
+    assert status == 400 and b"<Code>BadDigest</Code>" in data
+    assert s3.list_objects_v2(Bucket="md5-check-bucket")["KeyCount"] == 0
