@@ -120,8 +120,16 @@ class Dispatcher:
                 call.tx = tx
                 return method(call, params)
 
-            fut = self._db.write(job)
-            fut.add_done_callback(lambda f: self._finish(proto, op, request_id, respond, f.result))
+            def done(result: Any, error: BaseException | None) -> None:
+                if error is not None:
+                    def produce() -> Any:
+                        raise error
+                else:
+                    def produce() -> Any:
+                        return result
+                self._finish(proto, op, request_id, respond, produce)
+
+            self._db.submit(job, done)
         else:
             call.database = self._db
             call.db = self._db.reader()
