@@ -70,6 +70,11 @@ class Tidal:
         )
         self._server: asyncio.base_events.Server | None = None
 
+    def warm_up(self) -> None:
+        """Build each service's wire protocol now rather than on a client's first request."""
+        for service in self.dispatcher.services:
+            self.dispatcher.protocol(service)
+
     async def start(self) -> None:
         self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port)
         self.async_invoke.start()

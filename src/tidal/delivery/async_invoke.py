@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Protocol
 
 from tidal.runtime.pool import WorkerPool
@@ -51,12 +52,14 @@ class AsyncInvokeDelivery:
         self._task: asyncio.Task | None = None
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._wake_requested = False
         self._stats = {"delivered": 0, "retried": 0, "failed": 0, "expired": 0, "system_errors": 0}
         self._outbox.on_new_events(self._on_new_events)
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._wake = asyncio.Event()
         self._task = asyncio.ensure_future(self._run())
 
@@ -74,12 +77,17 @@ class AsyncInvokeDelivery:
     # -- waking ------------------------------------------------------------------------
 
     def _on_new_events(self) -> None:
-        # Called on the writer thread after each commit that added events; coalesced so a
-        # burst of commits costs one cross-thread wake-up.
-        if self._loop is not None and not self._wake_requested:
+        # Called after each commit that added events: on the loop (the writer) as a rule,
+        # from another thread only for write_sync callers, which need the thread-safe hop.
+        loop = self._loop
+        if loop is None:
+            return
+        if threading.get_ident() == self._loop_thread:
+            self._wake_now()
+        elif not self._wake_requested:
             self._wake_requested = True
             try:
-                self._loop.call_soon_threadsafe(self._wake_now)
+                loop.call_soon_threadsafe(self._wake_now)
             except RuntimeError:
                 pass
 

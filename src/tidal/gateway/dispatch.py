@@ -52,6 +52,10 @@ class Dispatcher:
         self._protocols: dict[str, ServiceProtocol] = {}
         self._methods: dict[tuple[str, str], tuple[Callable, str] | None] = {}
 
+    @property
+    def services(self) -> list[str]:
+        return list(self._services)
+
     def protocol(self, service: str) -> ServiceProtocol:
         proto = self._protocols.get(service)
         if proto is None:
