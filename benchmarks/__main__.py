@@ -23,7 +23,7 @@ def _fmt(value: float | None, unit: str = "") -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--peers", type=Path, help="venv with moto[server] and ministack")
-    parser.add_argument("--ops", type=int, default=2000, help="operations per round (3 rounds, median)")
+    parser.add_argument("--ops", type=int, default=2000, help="operations per round (5 rounds, median)")
     parser.add_argument("--objects", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-fanout", action="store_true")

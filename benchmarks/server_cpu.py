@@ -22,14 +22,14 @@ def _measure(target: Target, op, n: int, rounds: int) -> dict[str, float]:
     return {"server_cpu_us": statistics.median(cpu_us), "ops_per_s": statistics.median(rates)}
 
 
-def bench_put_object(target: Target, n: int = 2000, rounds: int = 3) -> dict[str, float]:
+def bench_put_object(target: Target, n: int = 2000, rounds: int = 5) -> dict[str, float]:
     s3 = _client(target.endpoint, "s3")
     bucket = f"bench-put-{int(time.time() * 1000)}"
     s3.create_bucket(Bucket=bucket)
     return _measure(target, lambda i: s3.put_object(Bucket=bucket, Key=f"k/{i}", Body=b""), n, rounds)
 
 
-def bench_update_item(target: Target, n: int = 2000, rounds: int = 3) -> dict[str, float]:
+def bench_update_item(target: Target, n: int = 2000, rounds: int = 5) -> dict[str, float]:
     ddb = _client(target.endpoint, "dynamodb")
     table = f"bench-update-{int(time.time() * 1000)}"
     ddb.create_table(
