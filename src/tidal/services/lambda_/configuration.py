@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from tidal.runtime.environment import RESERVED
 from tidal.services.lambda_.errors import ValidationErrors, invalid_parameter
 
 # Every python3.x runs on tidal's own interpreter (see tidal.runtime), so tidal accepts the
@@ -70,29 +71,8 @@ _HANDLER = re.compile(HANDLER_PATTERN)
 _ENVIRONMENT_KEY = re.compile(ENVIRONMENT_KEY_PATTERN)
 
 # Set by Lambda itself; AWS refuses functions that try to set them (Lambda developer guide,
-# "Defined runtime environment variables").
-RESERVED_ENVIRONMENT_KEYS = frozenset(
-    {
-        "_HANDLER",
-        "_X_AMZN_TRACE_ID",
-        "AWS_DEFAULT_REGION",
-        "AWS_REGION",
-        "AWS_EXECUTION_ENV",
-        "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-        "AWS_LAMBDA_FUNCTION_VERSION",
-        "AWS_LAMBDA_INITIALIZATION_TYPE",
-        "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME",
-        "AWS_ACCESS_KEY",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API",
-        "LAMBDA_TASK_ROOT",
-        "LAMBDA_RUNTIME_DIR",
-    }
-)
+# "Defined runtime environment variables"). The runtime keeps the list: it sets them.
+RESERVED_ENVIRONMENT_KEYS = RESERVED
 
 _LOG_FORMATS = ("Text", "JSON")
 _APPLICATION_LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
