@@ -58,7 +58,9 @@ class Tidal:
         self.lambda_ = LambdaService(env, self.pool)
         self.s3 = S3Service(env, function_permits=self.lambda_.function_permits)
         self.dynamodb = DynamoDBService(env)
-        self.async_invoke = AsyncInvokeDelivery(env, self.lambda_, self.pool)
+        self.async_invoke = AsyncInvokeDelivery(
+            self.db, self.outbox, self.clock, self.ids, self.lambda_, self.pool
+        )
         self.dispatcher = Dispatcher(
             {"s3": self.s3, "dynamodb": self.dynamodb, "lambda": self.lambda_},
             self.db,

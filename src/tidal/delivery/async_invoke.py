@@ -20,7 +20,9 @@ from typing import Protocol
 
 from tidal.runtime.pool import WorkerPool
 from tidal.runtime.spec import FunctionSpec
-from tidal.services.environment import ServiceEnv
+from tidal.storage.clock import Clock
+from tidal.storage.database import Database
+from tidal.storage.ids import IdSource
 from tidal.storage.outbox import DONE, EXPIRED, FAILED, Outbox, OutboxRow
 
 log = logging.getLogger("tidal.delivery")
@@ -40,9 +42,14 @@ class FunctionDirectory(Protocol):
 
 
 class AsyncInvokeDelivery:
-    def __init__(self, env: ServiceEnv, functions: FunctionDirectory, pool: WorkerPool) -> None:
-        self._env = env
-        self._outbox: Outbox = env.outbox
+    def __init__(
+        self, db: Database, outbox: Outbox, clock: Clock, ids: IdSource,
+        functions: FunctionDirectory, pool: WorkerPool,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._ids = ids
+        self._outbox = outbox
         self._functions = functions
         self._pool = pool
         # Claim a little more than the pool runs so a worker never waits on our bookkeeping.
@@ -100,7 +107,7 @@ class AsyncInvokeDelivery:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        clock = self._env.clock
+        clock = self._clock
         while True:
             timeout: float | None = None
             try:
@@ -136,8 +143,7 @@ class AsyncInvokeDelivery:
                 self._wake.set()
 
     async def _attempt(self, row: OutboxRow) -> None:
-        env = self._env
-        clock = env.clock
+        clock = self._clock
         max_retries, max_age = self._functions.async_invoke_policy(row.target)
         if clock.now() - row.created_at > clock.scaled(max_age):
             await self._finish(row, EXPIRED, row.attempts, "EventAgeExceeded")
@@ -149,7 +155,7 @@ class AsyncInvokeDelivery:
             # with back-off until the event's age runs out.
             await self._system_retry(row, f"Function not found: {row.target}")
             return
-        result = await self._pool.invoke(spec, row.payload, env.ids.uuid4())
+        result = await self._pool.invoke(spec, row.payload, self._ids.uuid4())
         attempts = row.attempts + 1
         self._system_failures.pop(row.id, None)
         if result.function_error is None:
@@ -161,18 +167,18 @@ class AsyncInvokeDelivery:
         else:
             delay = clock.scaled(RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
             error = result.payload.decode("utf-8", "replace")[:1000]
-            await self._env.db.write(lambda tx: Outbox.retry_at(tx, row.id, clock.now() + delay, attempts, error))
+            await self._db.write(lambda tx: Outbox.retry_at(tx, row.id, clock.now() + delay, attempts, error))
             self._stats["retried"] += 1
 
     async def _finish(self, row: OutboxRow, state: str, attempts: int, error: str | None) -> None:
-        now = self._env.clock.now()
-        await self._env.db.write(lambda tx: Outbox.finish(tx, row.id, state, attempts, now, error))
+        now = self._clock.now()
+        await self._db.write(lambda tx: Outbox.finish(tx, row.id, state, attempts, now, error))
 
     async def _system_retry(self, row: OutboxRow, error: str) -> None:
-        clock = self._env.clock
+        clock = self._clock
         failures = self._system_failures.get(row.id, 0) + 1
         self._system_failures[row.id] = failures
         self._stats["system_errors"] += 1
         delay = clock.scaled(min(SYSTEM_BACKOFF[1], SYSTEM_BACKOFF[0] * 2 ** (failures - 1)))
         due = clock.now() + delay
-        await self._env.db.write(lambda tx: Outbox.retry_at(tx, row.id, due, row.attempts, error))
+        await self._db.write(lambda tx: Outbox.retry_at(tx, row.id, due, row.attempts, error))
