@@ -31,6 +31,7 @@ def main() -> int:
 
     starters = [("tidal", start_tidal)]
     if args.peers:
+        args.peers = args.peers.resolve()  # the peers run with a temporary directory as cwd
         starters += [("moto", lambda tmp: start_moto(args.peers, tmp)),
                      ("ministack", lambda tmp: start_ministack(args.peers, tmp))]
 
