@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
@@ -36,9 +37,12 @@ T = TypeVar("T")
 
 Done = Callable[[Any, "BaseException | None"], None]
 
-# A WAL this large (pages) is checkpointed by the checkpointer thread.
-_CHECKPOINT_PAGES = 4000
-_CHECKPOINT_INTERVAL = 0.5
+# The writer asks for a checkpoint every this many commits (a commit adds a few pages);
+# the checkpointer also looks once a second. A WAL that was reset is cut back to
+# _WAL_SIZE_LIMIT bytes, so a burst does not leave a huge file behind.
+_COMMITS_PER_CHECKPOINT = 500
+_CHECKPOINT_INTERVAL = 1.0
+_WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
 
 class WriteTx:
@@ -99,10 +103,14 @@ class Database:
         conn.execute("PRAGMA journal_mode=WAL")
         # Checkpoints happen on the checkpointer thread, not inside a commit on the loop.
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        conn.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
         for statement in schema:
             conn.executescript(statement)
         self._writer_conn = conn
         self._closed = threading.Event()
+        self._checkpoint_wanted = threading.Event()
+        self._commits = 0
+        self.last_writer_checkpoint_s = 0.0
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="tidal-checkpointer", daemon=True)
         self._checkpointer.start()
 
@@ -158,6 +166,7 @@ class Database:
         if self._pending:
             self._flush()
         self._closed.set()
+        self._checkpoint_wanted.set()
         self._checkpointer.join(timeout=10)
         with self._lock:
             self._writer_conn.close()
@@ -212,6 +221,9 @@ class Database:
                         callbacks.extend(tx._after_commit)
                 if conn.in_transaction:
                     conn.execute("COMMIT")
+                    self._commits += 1
+                    if self._commits % _COMMITS_PER_CHECKPOINT == 0:
+                        self._finish_checkpoint(conn)
             except BaseException as exc:  # noqa: BLE001 - a failed commit fails every job in it
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -226,19 +238,29 @@ class Database:
 
     # -- checkpointing ---------------------------------------------------------------------
 
+    def _finish_checkpoint(self, conn: sqlite3.Connection) -> None:
+        # Under a steady stream of writes a checkpoint on another connection never catches
+        # up with the last frame, so the WAL is never restarted and grows without bound
+        # (SQLite's "checkpoint starvation"). The checkpointer thread does the bulk of the
+        # copying; here, between two commits, the writer finishes it: few frames are left,
+        # and nothing can append meanwhile, so the next transaction restarts the WAL.
+        started = time.perf_counter()
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:
+            pass
+        self.last_writer_checkpoint_s = time.perf_counter() - started
+        self._checkpoint_wanted.set()
+
     def _checkpoint_loop(self) -> None:
         conn = self._connect()
         try:
-            while not self._closed.wait(_CHECKPOINT_INTERVAL):
-                self._checkpoint(conn)
-            self._checkpoint(conn)
+            while not self._closed.is_set():
+                self._checkpoint_wanted.wait(_CHECKPOINT_INTERVAL)
+                self._checkpoint_wanted.clear()
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error:
+                    pass  # busy: the next round tries again
         finally:
             conn.close()
-
-    def _checkpoint(self, conn: sqlite3.Connection) -> None:
-        try:
-            wal = self.path.with_name(self.path.name + "-wal")
-            if wal.exists() and wal.stat().st_size > _CHECKPOINT_PAGES * 4096:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error:
-            pass  # busy: the next round tries again
