@@ -113,9 +113,17 @@ class Dispatcher:
             respond(self._internal_error(proto, request_id, op))
             return
 
+        def reply(result: Any, error: BaseException | None) -> None:
+            self._reply(proto, op, request_id, respond, result, error)
+
         if kind == "reads":
             call.db = self._db.reader()
-            self._finish(proto, op, request_id, respond, lambda: method(call, params))
+            try:
+                result = method(call, params)
+            except Exception as exc:  # noqa: BLE001 - rendered by _reply
+                reply(None, exc)
+            else:
+                reply(result, None)
         elif kind == "writes":
             call.database = self._db
 
@@ -124,29 +132,31 @@ class Dispatcher:
                 call.tx = tx
                 return method(call, params)
 
-            def done(result: Any, error: BaseException | None) -> None:
-                if error is not None:
-                    def produce() -> Any:
-                        raise error
-                else:
-                    def produce() -> Any:
-                        return result
-                self._finish(proto, op, request_id, respond, produce)
-
-            self._db.submit(job, done)
+            self._db.submit(job, reply)
         else:
             call.database = self._db
             call.db = self._db.reader()
-            task = asyncio.ensure_future(method(call, params))
-            task.add_done_callback(lambda f: self._finish(proto, op, request_id, respond, f.result))
+            def task_done(task: asyncio.Future) -> None:
+                if task.cancelled():  # only when the server stops under it
+                    reply(None, AWSError("ServiceUnavailable", "tidal is shutting down", 503))
+                elif task.exception() is not None:
+                    reply(None, task.exception())
+                else:
+                    reply(task.result(), None)
 
-    def _finish(self, proto: ServiceProtocol, op: Any, request_id: str, respond: Respond, produce: Callable) -> None:
+            asyncio.ensure_future(method(call, params)).add_done_callback(task_done)
+
+    def _reply(
+        self, proto: ServiceProtocol, op: Any, request_id: str, respond: Respond,
+        result: Any, error: BaseException | None,
+    ) -> None:
         try:
-            result = produce()
+            if error is not None:
+                raise error
             response = proto.serialize(op, result, request_id)
         except AWSError as err:
             response = proto.serialize_error(err, request_id, op)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - a service or serializer bug must not take the server down
             response = self._internal_error(proto, request_id, op)
         respond(response)
 
