@@ -40,7 +40,11 @@ async def _serve(config: Config, started: float) -> None:
     from tidal.server import Tidal
 
     app = Tidal(config)
-    await app.start()
+    try:
+        await app.start()
+    except OSError as exc:
+        await app.stop()
+        raise SystemExit(f"tidal: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

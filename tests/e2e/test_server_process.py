@@ -69,3 +69,19 @@ def test_malformed_http_does_not_take_the_server_down(tmp_path):
         time.sleep(0.1)
         with urllib.request.urlopen(server.endpoint + "/_tidal/health") as resp:
             assert resp.status == 200
+
+
+def test_port_in_use_is_a_clear_message_not_a_traceback(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "tidal", "up", "--port", str(port), "--data-dir", str(tmp_path / "d")],
+            capture_output=True, text=True, timeout=30,
+        )
+    assert out.returncode == 1
+    assert f"tidal: cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert "Traceback" not in out.stderr
