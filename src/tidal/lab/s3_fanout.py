@@ -70,15 +70,22 @@ def _client(endpoint: str, service: str, pool: int = 10):
     )
 
 
-def _tidal_status(endpoint: str, since: float) -> dict | None:
-    """tidal's delivery summary, or None when the endpoint is not tidal (a peer, for comparison)."""
+def _tidal_get(endpoint: str, path: str) -> dict | None:
+    """A tidal-only endpoint's JSON, or None when the endpoint is not tidal (a peer, for comparison)."""
     try:
-        with urllib.request.urlopen(f"{endpoint}/_tidal/status?since={since}", timeout=10) as resp:
-            if resp.status != 200:
-                return None
-            return orjson.loads(resp.read()).get("latency")
+        with urllib.request.urlopen(f"{endpoint}{path}", timeout=30) as resp:
+            return orjson.loads(resp.read()) if resp.status == 200 else None
     except (OSError, ValueError):
         return None
+
+
+def _delivered(endpoint: str) -> tuple[int, int] | None:
+    """(delivered, finished otherwise) by the async-invoke deliverer since the server started."""
+    status = _tidal_get(endpoint, "/_tidal/status")
+    if status is None:
+        return None
+    d = status["delivery"]
+    return d["delivered"], d["failed"] + d["expired"]
 
 
 def _items_counted(endpoint: str, table: str) -> int:
@@ -170,13 +177,13 @@ def run_fanout(endpoint: str, objects: int, threads: int, timeout: float, progre
     uploader = threading.Thread(target=upload, daemon=True)
     uploader.start()
     deadline = start + timeout
-    latency = _tidal_status(endpoint, start)
-    is_tidal = latency is not None
+    baseline = _delivered(endpoint)
+    is_tidal = baseline is not None
     while True:
         if is_tidal:
-            latency = _tidal_status(endpoint, start) or {}
-            processed = latency.get("done", 0)
-            finished = processed + latency.get("failed", 0) + latency.get("expired", 0)
+            delivered, other = _delivered(endpoint) or baseline
+            processed = delivered - baseline[0]
+            finished = processed + other - baseline[1]
         else:
             processed = finished = _items_counted(endpoint, table)
         if progress:
@@ -188,7 +195,7 @@ def run_fanout(endpoint: str, objects: int, threads: int, timeout: float, progre
         time.sleep(0.2 if is_tidal else 1.0)
     observed_done = time.time()
     uploader.join(timeout=max(0.0, deadline - time.time()))
-    latency = (_tidal_status(endpoint, start) or {}) if is_tidal else {}
+    latency = (_tidal_get(endpoint, f"/_tidal/deliveries?since={start}") or {}) if is_tidal else {}
     counts = count_histogram(endpoint, table)
     histogram = Counter(counts.values())
     never = [k for k in keys if counts.get(k, 0) == 0]

@@ -103,10 +103,6 @@ class Outbox:
             (due_at, attempts, error, row_id),
         )
 
-    def counts(self, conn: sqlite3.Connection | None = None) -> dict[str, int]:
-        conn = conn or self._db.reader()
-        return dict(conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
-
     def delivery_summary(self, since: float, conn: sqlite3.Connection | None = None) -> dict[str, float | int | None]:
         """Events created since ``since``: how many finished how, and created→finished latency."""
         conn = conn or self._db.reader()
