@@ -1,8 +1,8 @@
 """The S3 service: buckets, objects and notification configurations, on plain dicts.
 
 Operations follow :mod:`tidal.services.operation`: ``method(call, params) -> dict`` with
-boto3's member names in and out. Object operations live in :mod:`.objects`; this module
-holds the service's state and the bucket-level operations.
+boto3's member names in and out. Object operations live in :mod:`.objects`, multipart uploads
+in :mod:`.multipart`; this module holds the service's state and the bucket-level operations.
 
 In-memory state mirrors committed data only: each bucket's region and parsed notification
 configuration are cached so the PutObject/DeleteObject hot path needs no extra query, and
@@ -26,6 +26,7 @@ from tidal.services.operation import Call, reads, writes
 from tidal.services.s3 import errors
 from tidal.services.s3.bucket_names import validate_bucket_name
 from tidal.services.s3.events import Sequencer, owner_canonical_id
+from tidal.services.s3.multipart import MultipartOperations
 from tidal.services.s3.notifications import (
     EMPTY_ROUTING,
     FunctionPermits,
@@ -67,7 +68,7 @@ def _timestamp(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-class S3Service(ObjectOperations):
+class S3Service(MultipartOperations, ObjectOperations):  # multipart first: it adds ?partNumber to GET/HEAD
     SCHEMA = SCHEMA
 
     def __init__(self, env: ServiceEnv, function_permits: FunctionPermits | None = None) -> None:
@@ -233,6 +234,7 @@ class S3Service(ObjectOperations):
             raise errors.bucket_not_empty(bucket)
         conn.execute("DELETE FROM s3_buckets WHERE name = ?", (bucket,))
         conn.execute("DELETE FROM s3_notification_configurations WHERE bucket = ?", (bucket,))
+        self._drop_uploads(call, bucket)  # uploads in progress do not keep a bucket alive
         call.after_commit(lambda: self._buckets.pop(bucket, None))
         return {}
 
@@ -278,4 +280,8 @@ class S3Service(ObjectOperations):
     def referenced_blob_ids(self, conn: sqlite3.Connection | None = None) -> set[str]:
         """Blob ids the S3 tables point at (for a sweep of blobs orphaned by a crash)."""
         conn = conn or self.env.db.reader()
-        return {row[0] for row in conn.execute("SELECT blob_id FROM s3_objects WHERE blob_id IS NOT NULL")}
+        return {
+            row[0]
+            for table in ("s3_objects", "s3_multipart_parts")
+            for row in conn.execute(f"SELECT blob_id FROM {table} WHERE blob_id IS NOT NULL")
+        }
