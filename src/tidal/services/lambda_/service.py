@@ -16,6 +16,7 @@ import logging
 import sqlite3
 from typing import Any
 
+from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.runtime.pool import WorkerPool
 from tidal.runtime.spec import FunctionSpec
 from tidal.services.environment import ServiceEnv
@@ -59,8 +60,6 @@ from tidal.services.operation import Call, awaits, reads, writes
 
 SCHEMA = store.SCHEMA
 
-# The outbox kind tidal.delivery.async_invoke delivers.
-ASYNC_INVOKE_KIND = "lambda.async"
 S3_PRINCIPAL = "s3.amazonaws.com"
 
 log = logging.getLogger("tidal.lambda")
@@ -286,7 +285,7 @@ class LambdaService:
                 # Checked again where it commits: a function deleted meanwhile takes no events.
                 if not store.function_exists(tx.conn, ref.region, ref.name):
                     raise function_not_found(ref.requested_arn)
-                self.env.outbox.emit(tx, ASYNC_INVOKE_KIND, target, payload, call.now)
+                self.env.outbox.emit(tx, ASYNC_INVOKE, target, payload, call.now)
 
             await call.write(enqueue)
             return {"StatusCode": 202, "Payload": b""}

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import orjson
 
+from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.errors import AWSError
 from tidal.services.operation import Call, reads, writes
 from tidal.services.s3 import errors
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from tidal.services.s3.events import Sequencer
     from tidal.services.s3.service import BucketState
 
-LAMBDA_ASYNC = "lambda.async"  # the outbox kind the async-invoke deliverer owns
 MAX_KEY_BYTES = 1024
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when a PUT names none
 STANDARD = "STANDARD"
@@ -216,7 +216,7 @@ class ObjectOperations:
                 size=size,
                 etag=etag,
             )
-            outbox.emit(call.tx, LAMBDA_ASYNC, target.arn, orjson.dumps({"Records": [record]}), call.now)
+            outbox.emit(call.tx, ASYNC_INVOKE, target.arn, orjson.dumps({"Records": [record]}), call.now)
         return len(targets)
 
     def _missing_object(self, conn: sqlite3.Connection, bucket: str, key: str) -> AWSError:
