@@ -6,10 +6,16 @@ values), then finds the table (one dict lookup), the key, and the stored item (o
 SELECT), and a write ends in one INSERT OR REPLACE or DELETE. ``@writes`` run on the single
 writer thread inside a transaction, so read-condition-modify-write is atomic: of two
 conditional puts racing on one key, exactly one wins.
+
+The batch and transactional operations (``batch_operations.py``, ``transactions.py``) are
+made of the same pieces: a request is checked by ``_put_target`` / ``_update_target`` /
+``_delete_target``, an update computed by :func:`updated_item`, and every write goes through
+:func:`store_item` or :func:`erase_item`, which record the change for the table's stream.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import orjson
@@ -17,9 +23,15 @@ import orjson
 from tidal.errors import AWSError, validation_error
 from tidal.services.dynamodb import capacity
 from tidal.services.dynamodb.changes import record_change
-from tidal.services.dynamodb.expressions import BoundCondition, BoundProjection, ExpressionScope
+from tidal.services.dynamodb.expressions import (
+    BoundCondition,
+    BoundProjection,
+    BoundUpdate,
+    ExpressionScope,
+    UpdateOutcome,
+)
 from tidal.services.dynamodb.items import read_item, remove_item, write_item
-from tidal.services.dynamodb.keys import check_index_keys, key_from_item, key_from_key_param
+from tidal.services.dynamodb.keys import EncodedKey, check_index_keys, key_from_item, key_from_key_param
 from tidal.services.dynamodb.tables import Table, TableCatalog, item_table_not_found, split_table_name
 from tidal.services.dynamodb.values import UPDATE_TOO_LARGE, check_item_size, validate_item
 from tidal.services.operation import Call, reads, writes
@@ -131,6 +143,85 @@ def condition_failed(old: dict | None, return_old: bool) -> AWSError:
     return AWSError("ConditionalCheckFailedException", "The conditional request failed", 400, fields=fields)
 
 
+# -- the pieces every item write is made of (single-item, batch and transactional) -----------------
+
+
+def bound_condition(params: dict[str, Any]) -> BoundCondition | None:
+    """The request's ConditionExpression bound to its names and values (PutItem, DeleteItem and
+    their batch and transactional forms), after :func:`check_expression_parameters`.
+
+    That check already refused names or values without an expression, so without a
+    ConditionExpression there is nothing to bind.
+    """
+    text = params.get("ConditionExpression")
+    if text is None:
+        return None
+    scope = ExpressionScope(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
+    condition = scope.condition(text, "ConditionExpression")
+    scope.check_unused()
+    return condition
+
+
+def bound_projection(params: dict[str, Any]) -> BoundProjection | None:
+    """The request's ProjectionExpression bound to its names (GetItem and the batch and
+    transactional gets), after :func:`check_expression_parameters`."""
+    text = params.get("ProjectionExpression")
+    if text is None:
+        return None
+    scope = ExpressionScope(params.get("ExpressionAttributeNames"))
+    projection = scope.projection(text)
+    scope.check_unused()
+    return projection
+
+
+def read_old(conn: sqlite3.Connection, table: Table, key: EncodedKey) -> tuple[dict | None, int]:
+    """The stored item at ``key`` and its size (``None, 0`` when there is none)."""
+    row = read_item(conn, table.id, key)
+    if row is None:
+        return None, 0
+    return _loads(row[0]), row[1]
+
+
+def updated_item(
+    table: Table, key_item: dict, old: dict | None, update: BoundUpdate | None
+) -> tuple[dict, UpdateOutcome | None, int]:
+    """``(new item, outcome, size)`` of an update; raises the data-dependent ValidationExceptions.
+
+    An update of a missing item creates it: the key plus what the update writes.
+    """
+    base = old if old is not None else key_item
+    outcome = update.apply(base) if update is not None else None
+    new = outcome.item if outcome is not None else base
+    if table.index_keys:
+        check_index_keys(table.index_keys, new, base)
+    return new, outcome, check_item_size(new, UPDATE_TOO_LARGE)
+
+
+def store_item(call: Call, table: Table, key: EncodedKey, old: dict | None, new: dict, size: int) -> None:
+    """Write ``new`` at ``key`` and its stream record, in the caller's transaction."""
+    write_item(call.db, table.id, key, _dumps(new), size)  # type: ignore[arg-type]
+    if table.stream_view_type is not None:
+        record_change(call, table, old, new)
+
+
+def erase_item(call: Call, table: Table, key: EncodedKey, old: dict) -> None:
+    """Delete the stored item ``old`` at ``key`` and record its removal."""
+    remove_item(call.db, table.id, key)  # type: ignore[arg-type]
+    if table.stream_view_type is not None:
+        record_change(call, table, old, None)
+
+
+def _key_in_put(table: Table, item: dict) -> EncodedKey:
+    """The key of an item in a batch or transactional Put.
+
+    There DynamoDB answers a missing or mistyped key attribute with the generic "The provided
+    key element does not match the schema", not PutItem's "Missing the key ..." / "Type
+    mismatch for key ...", so the key attributes are checked as a ``Key`` parameter is.
+    """
+    names = table.key_schema.names
+    return key_from_key_param(table.key_schema, {name: item[name] for name in names if name in item})
+
+
 class ItemOperations:
     """The item operations of :class:`~tidal.services.dynamodb.service.DynamoDBService`."""
 
@@ -152,89 +243,37 @@ class ItemOperations:
             params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
         )
 
-    # -- PutItem -------------------------------------------------------------------------------
+    # -- what a write request names, checked as DynamoDB checks it before touching the item ----
 
-    @writes
-    def put_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return_values = check_return_values(params.get("ReturnValues"), _ALL_OLD_OR_NONE)
-        return_old_on_failure = check_return_on_failure(params.get("ReturnValuesOnConditionCheckFailure"))
-        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
+    def _put_target(
+        self, call: Call, params: dict[str, Any], in_batch: bool = False
+    ) -> tuple[Table, EncodedKey, dict, int, BoundCondition | None]:
+        """``(table, key, item, size, condition)`` of a PutItem, or with ``in_batch`` of a
+        batch or transactional Put (whose key errors are worded differently)."""
         check_expression_parameters("PutItem", params)
         item = validate_item(params["Item"])
         size = check_item_size(item)
-        condition: BoundCondition | None = None
-        if (
-            "ExpressionAttributeNames" in params
-            or "ExpressionAttributeValues" in params
-            or "ConditionExpression" in params
-        ):
-            scope = self._scope(params)
-            if "ConditionExpression" in params:
-                condition = scope.condition(params["ConditionExpression"], "ConditionExpression")
-            scope.check_unused()
+        condition = bound_condition(params)
         table = self._item_table(call, params["TableName"])
-        key = key_from_item(table.key_schema, item)
+        key = _key_in_put(table, item) if in_batch else key_from_item(table.key_schema, item)
         if table.index_keys:
             check_index_keys(table.index_keys, item)
-        conn = call.db
-        old: dict | None = None
-        old_size = 0
-        # The stored item is read only when something needs it: a blind put is one statement.
-        if condition is not None or return_values == "ALL_OLD" or mode or table.stream_view_type:
-            row = read_item(conn, table.id, key)  # type: ignore[arg-type]
-            if row is not None:
-                old = _loads(row[0])
-                old_size = row[1]
-            if condition is not None and not condition.evaluate(old or {}):
-                raise condition_failed(old, return_old_on_failure)
-        write_item(conn, table.id, key, _dumps(item), size)  # type: ignore[arg-type]
-        if table.stream_view_type is not None:
-            record_change(call, table, old, item)
-        result: dict[str, Any] = {}
-        if return_values == "ALL_OLD" and old is not None:
-            result["Attributes"] = old
-        if mode:
-            result["ConsumedCapacity"] = capacity.consumed(
-                mode, params["TableName"], capacity.write_units(max(size, old_size))
-            )
-        return result
+        return table, key, item, size, condition
 
-    # -- GetItem -------------------------------------------------------------------------------
-
-    @reads
-    def get_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
-        check_expression_parameters("GetItem", params)
-        projection: BoundProjection | None = None
-        if "ProjectionExpression" in params or "ExpressionAttributeNames" in params:
-            scope = self._scope(params)
-            if "ProjectionExpression" in params:
-                projection = scope.projection(params["ProjectionExpression"])
-            scope.check_unused()
+    def _delete_target(
+        self, call: Call, params: dict[str, Any]
+    ) -> tuple[Table, EncodedKey, BoundCondition | None]:
+        """``(table, key, condition)`` of a DeleteItem (or a Delete / ConditionCheck)."""
+        check_expression_parameters("DeleteItem", params)
+        condition = bound_condition(params)
         key_item = validate_item(params["Key"])
         table = self._item_table(call, params["TableName"])
-        key = key_from_key_param(table.key_schema, key_item)
-        row = read_item(call.db, table.id, key)  # type: ignore[arg-type]
-        result: dict[str, Any] = {}
-        size = 0
-        if row is not None:
-            item = _loads(row[0])
-            size = row[1]
-            result["Item"] = projection.apply(item) if projection is not None else item
-        if mode:
-            consistent = bool(params.get("ConsistentRead"))
-            result["ConsumedCapacity"] = capacity.consumed(
-                mode, params["TableName"], capacity.read_units(size, consistent)
-            )
-        return result
+        return table, key_from_key_param(table.key_schema, key_item), condition
 
-    # -- UpdateItem ----------------------------------------------------------------------------
-
-    @writes
-    def update_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
-        return_values = check_return_values(params.get("ReturnValues"), RETURN_VALUES)
-        return_old_on_failure = check_return_on_failure(params.get("ReturnValuesOnConditionCheckFailure"))
-        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
+    def _update_target(
+        self, call: Call, params: dict[str, Any]
+    ) -> tuple[Table, EncodedKey, dict, BoundUpdate | None, BoundCondition | None]:
+        """``(table, key, key item, update, condition)`` of an UpdateItem (or a transactional Update)."""
         check_expression_parameters("UpdateItem", params)
         update = None
         condition: BoundCondition | None = None
@@ -261,8 +300,66 @@ class ItemOperations:
                         f"One or more parameter values were invalid: Cannot update attribute {name}. "
                         "This attribute is part of the key"
                     )
-        conn = call.db
-        row = read_item(conn, table.id, key)  # type: ignore[arg-type]
+        return table, key, key_item, update, condition
+
+    # -- PutItem -------------------------------------------------------------------------------
+
+    @writes
+    def put_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        return_values = check_return_values(params.get("ReturnValues"), _ALL_OLD_OR_NONE)
+        return_old_on_failure = check_return_on_failure(params.get("ReturnValuesOnConditionCheckFailure"))
+        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
+        table, key, item, size, condition = self._put_target(call, params)
+        old: dict | None = None
+        old_size = 0
+        # The stored item is read only when something needs it: a blind put is one statement.
+        if condition is not None or return_values == "ALL_OLD" or mode or table.stream_view_type:
+            old, old_size = read_old(call.db, table, key)  # type: ignore[arg-type]
+            if condition is not None and not condition.evaluate(old or {}):
+                raise condition_failed(old, return_old_on_failure)
+        store_item(call, table, key, old, item, size)
+        result: dict[str, Any] = {}
+        if return_values == "ALL_OLD" and old is not None:
+            result["Attributes"] = old
+        if mode:
+            result["ConsumedCapacity"] = capacity.consumed(
+                mode, params["TableName"], capacity.write_units(max(size, old_size))
+            )
+        return result
+
+    # -- GetItem -------------------------------------------------------------------------------
+
+    @reads
+    def get_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
+        check_expression_parameters("GetItem", params)
+        projection = bound_projection(params)
+        key_item = validate_item(params["Key"])
+        table = self._item_table(call, params["TableName"])
+        key = key_from_key_param(table.key_schema, key_item)
+        row = read_item(call.db, table.id, key)  # type: ignore[arg-type]
+        result: dict[str, Any] = {}
+        size = 0
+        if row is not None:
+            item = _loads(row[0])
+            size = row[1]
+            result["Item"] = projection.apply(item) if projection is not None else item
+        if mode:
+            consistent = bool(params.get("ConsistentRead"))
+            result["ConsumedCapacity"] = capacity.consumed(
+                mode, params["TableName"], capacity.read_units(size, consistent)
+            )
+        return result
+
+    # -- UpdateItem ----------------------------------------------------------------------------
+
+    @writes
+    def update_item(self, call: Call, params: dict[str, Any]) -> dict[str, Any]:
+        return_values = check_return_values(params.get("ReturnValues"), RETURN_VALUES)
+        return_old_on_failure = check_return_on_failure(params.get("ReturnValuesOnConditionCheckFailure"))
+        mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
+        table, key, key_item, update, condition = self._update_target(call, params)
+        row = read_item(call.db, table.id, key)  # type: ignore[arg-type]
         old: dict | None = None
         old_size = 0
         if row is not None:
@@ -270,14 +367,9 @@ class ItemOperations:
             old_size = row[1]
         if condition is not None and not condition.evaluate(old or {}):
             raise condition_failed(old, return_old_on_failure)
-        # UpdateItem on a missing item creates it: the key plus what the update writes.
-        base = old if old is not None else key_item
-        outcome = update.apply(base) if update is not None else None
-        new = outcome.item if outcome is not None else base
-        if table.index_keys:
-            check_index_keys(table.index_keys, new, base)
-        size = check_item_size(new, UPDATE_TOO_LARGE)
-        write_item(conn, table.id, key, _dumps(new), size)  # type: ignore[arg-type]
+        new, outcome, size = updated_item(table, key_item, old, update)
+        # store_item(), inlined: this is the seed experiment's hot path.
+        write_item(call.db, table.id, key, _dumps(new), size)  # type: ignore[arg-type]
         if table.stream_view_type is not None:
             record_change(call, table, old, new)
         result: dict[str, Any] = {}
@@ -306,30 +398,17 @@ class ItemOperations:
         return_values = check_return_values(params.get("ReturnValues"), _ALL_OLD_OR_NONE)
         return_old_on_failure = check_return_on_failure(params.get("ReturnValuesOnConditionCheckFailure"))
         mode = capacity.check_mode(params.get("ReturnConsumedCapacity"))
-        check_expression_parameters("DeleteItem", params)
-        condition: BoundCondition | None = None
-        if "ConditionExpression" in params or "ExpressionAttributeNames" in params:
-            scope = self._scope(params)
-            if "ConditionExpression" in params:
-                condition = scope.condition(params["ConditionExpression"], "ConditionExpression")
-            scope.check_unused()
-        key_item = validate_item(params["Key"])
-        table = self._item_table(call, params["TableName"])
-        key = key_from_key_param(table.key_schema, key_item)
-        conn = call.db
-        row = read_item(conn, table.id, key)  # type: ignore[arg-type]
-        old = _loads(row[0]) if row is not None else None
+        table, key, condition = self._delete_target(call, params)
+        old, old_size = read_old(call.db, table, key)  # type: ignore[arg-type]
         if condition is not None and not condition.evaluate(old or {}):
             raise condition_failed(old, return_old_on_failure)
         if old is not None:
-            remove_item(conn, table.id, key)  # type: ignore[arg-type]
-            if table.stream_view_type is not None:
-                record_change(call, table, old, None)
+            erase_item(call, table, key, old)
         result: dict[str, Any] = {}
         if return_values == "ALL_OLD" and old is not None:
             result["Attributes"] = old
         if mode:
             result["ConsumedCapacity"] = capacity.consumed(
-                mode, params["TableName"], capacity.write_units(row[1] if row is not None else 0)
+                mode, params["TableName"], capacity.write_units(old_size)
             )
         return result

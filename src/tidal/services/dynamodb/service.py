@@ -1,5 +1,6 @@
 """The DynamoDB service: table operations here, item operations in ``item_operations.py``, Scan in
-``scan.py``, Query in ``query.py``.
+``scan.py``, Query in ``query.py``, BatchWriteItem and BatchGetItem in ``batch_operations.py``,
+TransactWriteItems and TransactGetItems in ``transactions.py``.
 
 Operations take params as boto3's low-level client sends them (AttributeValues in JSON wire
 form) and return dicts as the client returns them; errors are ``AWSError``s with AWS's codes
@@ -15,7 +16,7 @@ from typing import Any
 
 from tidal.errors import AWSError, validation_error
 from tidal.services.dynamodb import items as item_store
-from tidal.services.dynamodb.item_operations import ItemOperations
+from tidal.services.dynamodb.batch_operations import BatchOperations
 from tidal.services.dynamodb.items import ITEMS_SCHEMA
 from tidal.services.dynamodb.query import QueryOperation
 from tidal.services.dynamodb.scan import ScanOperation
@@ -32,13 +33,15 @@ from tidal.services.dynamodb.tables import (
     table_names,
     table_not_found,
 )
+from tidal.services.dynamodb.transactions import TransactionOperations
 from tidal.services.environment import ServiceEnv
 from tidal.services.operation import Call, reads, writes
 
 SCHEMA = TABLES_SCHEMA + ITEMS_SCHEMA
 
 
-class DynamoDBService(ItemOperations, ScanOperation, QueryOperation):
+class DynamoDBService(BatchOperations, TransactionOperations, ScanOperation, QueryOperation):
+    # Both batch and transaction operations build on ItemOperations, which they extend.
     def __init__(self, env: ServiceEnv) -> None:
         self._env = env
         self._tables = TableCatalog()
