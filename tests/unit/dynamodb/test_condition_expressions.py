@@ -6,24 +6,9 @@ import base64
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb.expressions import ExpressionScope, evaluate_condition, parse_condition
 
-
-def message(call) -> str:
-    with pytest.raises(AWSError) as caught:
-        call()
-    assert caught.value.code == "ValidationException"
-    assert caught.value.status == 400
-    return caught.value.message
-
-
-def N(text: str) -> dict:
-    return {"N": text}
-
-
-def S(text: str) -> dict:
-    return {"S": text}
+from .helpers import N, S, message
 
 
 def B(data: bytes) -> dict:

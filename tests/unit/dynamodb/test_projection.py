@@ -4,21 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb.expressions import ExpressionScope, parse_projection, project
 
-
-def message(call) -> str:
-    with pytest.raises(AWSError) as caught:
-        call()
-    assert caught.value.code == "ValidationException"
-    assert caught.value.status == 400
-    return caught.value.message
-
-
-def S(text: str) -> dict:
-    return {"S": text}
-
+from .helpers import S, message
 
 ITEM = {
     "pk": S("k"),

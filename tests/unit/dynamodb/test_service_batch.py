@@ -4,47 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb import item_operations
 from tidal.services.dynamodb.batch_operations import MAX_BATCH_GET_BYTES
-from tidal.services.dynamodb.in_process import InProcessDynamoDB
 from tidal.services.dynamodb.values import item_size
 
-HASHED = "things"
-SORTED = "sorted"
+from .helpers import HASHED, SORTED, assert_validation, error_of, n, s
+
 KEY_MISMATCH = "The provided key element does not match the schema"
 DUPLICATES = "Provided list of item keys contains duplicates"
 NOT_ONE = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
-
-
-@pytest.fixture
-def ddb(tmp_path):
-    client = InProcessDynamoDB(tmp_path)
-    client.create_table(
-        TableName=HASHED,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName=SORTED,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield client
-    client.close()
-
-
-def s(text: str) -> dict:
-    return {"S": text}
-
-
-def n(value: str | int) -> dict:
-    return {"N": str(value)}
 
 
 def put(item: dict) -> dict:
@@ -53,17 +21,6 @@ def put(item: dict) -> dict:
 
 def delete(key: dict) -> dict:
     return {"DeleteRequest": {"Key": key}}
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
-
-
-def assert_validation(fn, message: str, **params) -> None:
-    err = error_of(fn, **params)
-    assert (err.code, err.message, err.status) == ("ValidationException", message, 400)
 
 
 def all_items(ddb, table: str) -> list[dict]:

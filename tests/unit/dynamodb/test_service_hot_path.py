@@ -6,8 +6,6 @@ import time
 
 import pytest
 
-from tidal.services.dynamodb.in_process import InProcessDynamoDB
-
 
 def seed_update(key: str) -> dict:
     return {
@@ -21,16 +19,14 @@ def seed_update(key: str) -> dict:
 
 
 @pytest.fixture
-def ddb(tmp_path):
-    client = InProcessDynamoDB(tmp_path)
-    client.create_table(
+def ddb(empty_ddb):
+    empty_ddb.create_table(
         TableName="counts",
         KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    yield client
-    client.close()
+    return empty_ddb
 
 
 def test_seed_update_is_one_select_and_one_write(ddb):

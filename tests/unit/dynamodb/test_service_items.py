@@ -9,50 +9,10 @@ import pytest
 
 from tidal.errors import AWSError
 from tidal.services.dynamodb import item_operations
-from tidal.services.dynamodb.in_process import InProcessDynamoDB
 
-TABLE = "things"
+from .helpers import HASHED, assert_validation, error_of, n, s
 
-
-@pytest.fixture
-def ddb(tmp_path):
-    client = InProcessDynamoDB(tmp_path)
-    client.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName="sorted",
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield client
-    client.close()
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
-
-
-def assert_validation(fn, message: str, **params) -> None:
-    err = error_of(fn, **params)
-    assert (err.code, err.message, err.status) == ("ValidationException", message, 400)
-
-
-def s(text: str) -> dict:
-    return {"S": text}
-
-
-def n(text: str | int) -> dict:
-    return {"N": str(text)}
+TABLE = HASHED
 
 
 # -- PutItem / GetItem -----------------------------------------------------------------------------

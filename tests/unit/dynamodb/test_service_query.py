@@ -6,16 +6,9 @@ import base64
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb.in_process import InProcessDynamoDB
 
-
-def s(text: str) -> dict:
-    return {"S": text}
-
-
-def n(value) -> dict:
-    return {"N": str(value)}
+from .helpers import error_of, n, s
 
 
 @pytest.fixture(scope="module")
@@ -67,12 +60,6 @@ def keys(page: dict) -> list:
 
 def query(ddb, table="events", **params) -> dict:
     return ddb.query(TableName=table, **params)
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
 
 
 def test_whole_partition_in_order(ddb):

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb.in_process import InProcessDynamoDB
 
+from .helpers import error_of, n, s
+
 TABLE = "many"
-
-
-def s(text: str) -> dict:
-    return {"S": text}
-
-
-def n(value) -> dict:
-    return {"N": str(value)}
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +51,6 @@ def scan_all(ddb, **params) -> tuple[list[dict], list[dict]]:
         if "LastEvaluatedKey" not in page:
             return items, pages
         params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
 
 
 def test_pagination_returns_every_item_exactly_once(ddb):

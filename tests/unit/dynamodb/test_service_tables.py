@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 
 from tidal.errors import AWSError
-from tidal.services.dynamodb.in_process import InProcessDynamoDB
+
+from .helpers import assert_validation, error_of
 
 HASH_ONLY = {
     "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
@@ -17,21 +18,9 @@ ON_DEMAND = {**HASH_ONLY, "BillingMode": "PAY_PER_REQUEST"}
 
 
 @pytest.fixture
-def ddb(tmp_path):
-    client = InProcessDynamoDB(tmp_path)
-    yield client
-    client.close()
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
-
-
-def assert_validation(fn, message: str, **params) -> None:
-    err = error_of(fn, **params)
-    assert (err.code, err.message, err.status) == ("ValidationException", message, 400)
+def ddb(empty_ddb):
+    """These tests make their own tables."""
+    return empty_ddb
 
 
 # -- CreateTable -------------------------------------------------------------------------------

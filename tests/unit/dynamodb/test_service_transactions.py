@@ -4,47 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb import item_operations
-from tidal.services.dynamodb.in_process import InProcessDynamoDB
 
-HASHED = "things"
-SORTED = "sorted"
+from .helpers import HASHED, SORTED, assert_validation, error_of, n, s
+
 KEY_MISMATCH = "The provided key element does not match the schema"
 MULTIPLE = "Transaction request cannot include multiple operations on one item"
 CANCELLED = "Transaction cancelled, please refer cancellation reasons for specific reasons"
 FAILED = {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed"}
 OK = {"Code": "None"}
-
-
-@pytest.fixture
-def ddb(tmp_path):
-    client = InProcessDynamoDB(tmp_path)
-    client.create_table(
-        TableName=HASHED,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName=SORTED,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    yield client
-    client.close()
-
-
-def s(text: str) -> dict:
-    return {"S": text}
-
-
-def n(value: str | int) -> dict:
-    return {"N": str(value)}
 
 
 def put(item: dict, table: str = HASHED, **extra) -> dict:
@@ -65,17 +33,6 @@ def check(key: dict, condition: str, table: str = HASHED, **extra) -> dict:
 
 def get(key: dict, table: str = HASHED, **extra) -> dict:
     return {"Get": {"TableName": table, "Key": key, **extra}}
-
-
-def error_of(fn, **params) -> AWSError:
-    with pytest.raises(AWSError) as info:
-        fn(**params)
-    return info.value
-
-
-def assert_validation(fn, message: str, **params) -> None:
-    err = error_of(fn, **params)
-    assert (err.code, err.message, err.status) == ("ValidationException", message, 400)
 
 
 def cancellation(fn, **params) -> list[dict]:

@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from tidal.errors import AWSError
 from tidal.services.dynamodb.expressions import (
     RESERVED_WORDS,
     ExpressionScope,
@@ -17,13 +16,7 @@ from tidal.services.dynamodb.expressions import (
     parse_update,
 )
 
-
-def message(call) -> str:
-    with pytest.raises(AWSError) as caught:
-        call()
-    assert caught.value.code == "ValidationException"
-    assert caught.value.status == 400
-    return caught.value.message
+from .helpers import N, S, message
 
 
 def update(expression: str, item: dict | None = None, names: dict | None = None, values: dict | None = None):
@@ -40,10 +33,6 @@ def refused(expression: str, names: dict | None = None, values: dict | None = No
 
 def failed(expression: str, item: dict, names: dict | None = None, values: dict | None = None) -> str:
     return message(lambda: update(expression, item, names, values))
-
-
-N = lambda text: {"N": text}  # noqa: E731
-S = lambda text: {"S": text}  # noqa: E731
 
 
 # -- SET ---------------------------------------------------------------------------------------

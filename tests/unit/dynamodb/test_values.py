@@ -23,13 +23,7 @@ from tidal.services.dynamodb.values import (
     values_equal,
 )
 
-
-def message(call) -> str:
-    with pytest.raises(AWSError) as caught:
-        call()
-    assert caught.value.code == "ValidationException"
-    assert caught.value.status == 400
-    return caught.value.message
+from .helpers import message
 
 
 def b64(data: bytes) -> str:
