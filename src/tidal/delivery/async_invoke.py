@@ -173,6 +173,7 @@ class AsyncInvokeDelivery:
     async def _finish(self, row: OutboxRow, state: str, attempts: int, error: str | None) -> None:
         now = self._clock.now()
         await self._db.write(lambda tx: Outbox.finish(tx, row.id, state, attempts, now, error))
+        self._system_failures.pop(row.id, None)
 
     async def _system_retry(self, row: OutboxRow, error: str) -> None:
         clock = self._clock
