@@ -86,6 +86,9 @@ class Tidal:
         self.async_invoke.start()
 
     async def stop(self) -> None:
+        """Stop listening, abandon deliveries in flight (still pending, so redelivered after
+        a restart), stop the workers, commit queued writes and close the database."""
+        self.dispatcher.stopping = True
         if self._server is not None:
             self._server.close()
         await self.async_invoke.stop()

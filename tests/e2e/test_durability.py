@@ -6,12 +6,16 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tidal.lab.s3_fanout import count_histogram, setup_pipeline
 from tidal.testing import TidalProcess
 
 
-def test_kill_9_mid_upload_loses_no_acknowledged_object_or_event(tmp_path):
-    server = TidalProcess(tmp_path / "data", env={"TIDAL_TIME_SCALE": "0.01"}).start()
+@pytest.mark.parametrize("how", ["kill -9", "SIGTERM"])
+def test_stopping_mid_upload_loses_no_acknowledged_object_or_event(tmp_path, how):
+    log = tmp_path / "tidal.log"
+    server = TidalProcess(tmp_path / "data", env={"TIDAL_TIME_SCALE": "0.01"}, log_path=log).start()
     try:
         bucket, table, _ = setup_pipeline(server.endpoint, "dur")
         s3 = server.client("s3", max_pool_connections=16)
@@ -33,14 +37,21 @@ def test_kill_9_mid_upload_loses_no_acknowledged_object_or_event(tmp_path):
                     if len(acknowledged) >= 1000:
                         break
                 time.sleep(0.005)
-            server.kill()
+            if how == "kill -9":
+                server.kill()
+            else:
+                stopped.append(server.stop())
 
+        stopped: list[int | None] = []
         k = threading.Thread(target=killer)
         k.start()
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(put, range(2000)))
         k.join()
-        assert 1000 <= len(acknowledged) < 2000, "the kill must land mid-upload"
+        assert 1000 <= len(acknowledged) < 2000, "the stop must land mid-upload"
+        if how == "SIGTERM":
+            assert stopped == [0], "a clean stop exits 0"
+            assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
 
         server.start()  # same data dir, same port
         listed = set()

@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Protocol
 
-from tidal.runtime.pool import WorkerPool
+from tidal.runtime.pool import PoolClosed, WorkerPool
 from tidal.runtime.spec import FunctionSpec
 from tidal.storage.clock import Clock
 from tidal.storage.database import Database
@@ -57,6 +57,7 @@ class AsyncInvokeDelivery:
         self._inflight: set[int] = set()
         self._system_failures: dict[int, int] = {}
         self._task: asyncio.Task | None = None
+        self._deliveries: set[asyncio.Future] = set()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -71,12 +72,12 @@ class AsyncInvokeDelivery:
         self._task = asyncio.ensure_future(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        """Stop claiming events and abandon those in flight: still pending, they are
+        delivered again after a restart (at-least-once, as after a crash)."""
+        tasks = [t for t in (self._task, *self._deliveries) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def stats(self) -> dict[str, int]:
         return {**self._stats, "in_flight": len(self._inflight)}
@@ -118,7 +119,9 @@ class AsyncInvokeDelivery:
                     for row in rows:
                         if row.id not in self._inflight and len(self._inflight) < self._limit:
                             self._inflight.add(row.id)
-                            asyncio.ensure_future(self._deliver(row))
+                            task = asyncio.ensure_future(self._deliver(row))
+                            self._deliveries.add(task)
+                            task.add_done_callback(self._deliveries.discard)
                     next_due = self._outbox.next_due_at_after(KIND, now)
                     if next_due is not None:
                         timeout = max(0.0, next_due - now)
@@ -134,6 +137,8 @@ class AsyncInvokeDelivery:
     async def _deliver(self, row: OutboxRow) -> None:
         try:
             await self._attempt(row)
+        except PoolClosed:
+            pass  # tidal is stopping: the row stays pending and is delivered after a restart
         except Exception:  # noqa: BLE001
             log.exception("delivering outbox row %s", row.id)
             await self._system_retry(row, "internal error")

@@ -21,7 +21,7 @@ from tidal.gateway.routing import route
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
 from tidal.services.operation import Call, operation_kind
 from tidal.storage.clock import Clock
-from tidal.storage.database import Database
+from tidal.storage.database import ClosedError, Database
 from tidal.storage.ids import IdSource
 from tidal.types import HttpRequest, HttpResponse
 
@@ -51,6 +51,9 @@ class Dispatcher:
         self._internal = internal or {}
         self._protocols: dict[str, ServiceProtocol] = {}
         self._methods: dict[tuple[str, str], tuple[Callable, str] | None] = {}
+        # Set when the server stops: requests still arriving on open connections get a 503,
+        # which SDKs retry, rather than racing the database's close.
+        self.stopping = False
 
     @property
     def services(self) -> list[str]:
@@ -95,6 +98,9 @@ class Dispatcher:
             return
         proto = self.protocol(service_name)
         request_id = self.request_id(service_name)
+        if self.stopping:
+            respond(proto.serialize_error(_stopping(), request_id, None))
+            return
         op = None
         try:
             op = proto.resolve(request)
@@ -156,6 +162,8 @@ class Dispatcher:
             response = proto.serialize(op, result, request_id)
         except AWSError as err:
             response = proto.serialize_error(err, request_id, op)
+        except ClosedError:  # the request raced the shutdown
+            response = proto.serialize_error(_stopping(), request_id, op)
         except Exception:  # noqa: BLE001 - a service or serializer bug must not take the server down
             response = self._internal_error(proto, request_id, op)
         respond(response)
@@ -167,3 +175,7 @@ class Dispatcher:
             return proto.serialize_error(err, request_id, op)
         except Exception:  # noqa: BLE001
             return HttpResponse(500, [], b"internal error")
+
+
+def _stopping() -> AWSError:
+    return AWSError("ServiceUnavailable", "tidal is stopping; retry once it is back", 503)

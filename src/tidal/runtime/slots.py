@@ -124,8 +124,10 @@ class Slots:
             self._stop(worker)
             self._capacity_freed()
             return
-        if self.queued:
+        while self.queued:
             waiter = self._waiter_for(worker)
+            if waiter.future.done():
+                continue  # cancelled while it queued (its task has not run yet): skip it
             if waiter.key == worker.key:
                 self._reserve(worker.key)
                 waiter.future.set_result(worker)
@@ -189,13 +191,15 @@ class Slots:
             del self._busy_by_key[key]
 
     def _capacity_freed(self) -> None:
-        if self.queued and self.live < self.max_workers and not self.closed:
+        while self.queued and self.live < self.max_workers and not self.closed:
             waiter = self._pop_waiter(self._neediest_key())
+            if waiter.future.done():
+                continue  # cancelled while it queued (its task has not run yet): skip it
             self.live += 1
             self._reserve(waiter.key)
             waiter.future.set_result(None)
-        else:
-            self._notify_free()
+            return
+        self._notify_free()
 
     def _notify_free(self) -> None:
         if self._free_watchers and (self.free > 0 or self.closed):

@@ -45,6 +45,10 @@ _CHECKPOINT_INTERVAL = 1.0
 _WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
 
+class ClosedError(Exception):
+    """A write arrived after :meth:`Database.close`."""
+
+
 class WriteTx:
     """What a job sees: the writer connection, inside the job's savepoint."""
 
@@ -163,6 +167,7 @@ class Database:
         self._commit_listeners.append(listener)
 
     def close(self) -> None:
+        """Commit what is queued, then close. Writes submitted afterwards fail with ClosedError."""
         if self._pending:
             self._flush()
         self._closed.set()
@@ -181,6 +186,9 @@ class Database:
         return self._loop
 
     def _enqueue(self, fn: Callable[[WriteTx], Any], done: Done) -> None:
+        if self._closed.is_set():
+            done(None, ClosedError("the database is closed: tidal is stopping"))
+            return
         self._pending.append((fn, done))
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -191,8 +199,13 @@ class Database:
     def _flush(self) -> None:
         self._flush_scheduled = False
         jobs, self._pending = self._pending, []
-        if jobs:
-            self._run_group(jobs)
+        if not jobs:
+            return
+        if self._closed.is_set():
+            for _, done in jobs:
+                done(None, ClosedError("the database is closed: tidal is stopping"))
+            return
+        self._run_group(jobs)
 
     def _run_group(self, jobs: list[tuple[Callable[[WriteTx], Any], Done]]) -> None:
         outcomes: list[tuple[Done, Any, BaseException | None]] = []

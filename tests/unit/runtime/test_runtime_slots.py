@@ -132,6 +132,31 @@ def test_a_cancelled_waiter_gives_back_what_it_was_granted():
     assert slots.live == 0 and slots.busy == 0
 
 
+def test_a_waiter_cancelled_before_its_task_runs_is_skipped():
+    # Shutdown cancels every queued invocation at once; a slot freed in between must pass
+    # over those still queued with cancelled futures instead of granting them (which raised
+    # InvalidStateError inside the pool).
+    async def body():
+        stopped: list[FakeWorker] = []
+        slots = Slots(1, stopped.append)
+        await slots.acquire("a")
+        worker = FakeWorker("a")
+        gone = asyncio.ensure_future(slots.acquire("a"))
+        alive = asyncio.ensure_future(slots.acquire("a"))
+        await asyncio.sleep(0)
+        assert slots.queued == 2
+        gone.cancel()  # cancelled, but its task has not run its except-branch yet
+        slots.release(worker)
+        assert await alive is worker
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        assert slots.queued == 0 and slots.busy == 1
+        slots.release(worker, reusable=False)  # the worker died: capacity freed, nobody queued
+        assert slots.live == 0 and stopped == [worker]
+
+    run(body())
+
+
 def test_close_fails_waiters():
     async def body():
         slots = Slots(1, lambda w: None)

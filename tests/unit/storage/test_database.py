@@ -123,3 +123,21 @@ def test_write_sync_from_another_thread_goes_through_the_running_loop(db):
     loop_thread, seen = asyncio.run(main())
     assert seen == [loop_thread], "the loop's thread is the one writer"
     assert db.reader().execute("SELECT v FROM t WHERE k='from-thread'").fetchone() == (1,)
+
+
+def test_close_commits_what_is_queued_and_refuses_later_writes(tmp_path):
+    from tidal.storage.database import ClosedError
+
+    db = Database(tmp_path / "c.db", [SCHEMA])
+
+    async def main():
+        queued = db.write(lambda tx: tx.execute("INSERT INTO t VALUES ('queued', 1)"))
+        db.close()  # before the loop ever ran the flush
+        await queued
+        with pytest.raises(ClosedError):
+            await db.write(lambda tx: tx.execute("INSERT INTO t VALUES ('late', 2)"))
+
+    asyncio.run(main())
+    again = Database(tmp_path / "c.db", [SCHEMA])
+    assert again.reader().execute("SELECT k FROM t").fetchall() == [("queued",)]
+    again.close()

@@ -17,7 +17,8 @@ import sqlite3
 from typing import Any
 
 from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
-from tidal.runtime.pool import WorkerPool
+from tidal.errors import AWSError
+from tidal.runtime.pool import PoolClosed, WorkerPool
 from tidal.runtime.spec import FunctionSpec
 from tidal.services.environment import ServiceEnv
 from tidal.services.lambda_ import event_invoke, store
@@ -289,13 +290,17 @@ class LambdaService:
 
             await call.write(enqueue)
             return {"StatusCode": 202, "Payload": b""}
-        result = await self.pool.invoke(
-            runnable.spec,
-            payload,
-            call.request_id,
-            invoked_arn=ref.requested_arn,
-            client_context=client_context,
-        )
+        try:
+            result = await self.pool.invoke(
+                runnable.spec,
+                payload,
+                call.request_id,
+                invoked_arn=ref.requested_arn,
+                client_context=client_context,
+            )
+        except PoolClosed:
+            # Lambda's own 5xx: the SDK retries it, and by then tidal may be back.
+            raise AWSError("ServiceException", "tidal is stopping; the invocation did not run", 503) from None
         return sync_response(result, log_type)
 
     # -- asynchronous invocation settings --------------------------------------------------
