@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 
 import orjson
@@ -27,8 +26,6 @@ from tidal.storage.ids import IdSource
 from tidal.storage.outbox import SCHEMA as OUTBOX_SCHEMA
 from tidal.storage.outbox import Outbox
 from tidal.types import HttpRequest, HttpResponse
-
-log = logging.getLogger("tidal")
 
 
 class Tidal:
