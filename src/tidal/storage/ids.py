@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
+
+# Version 4 in bits 76-79, the RFC 4122 variant in bits 62-63.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 class IdSource:
@@ -14,7 +17,11 @@ class IdSource:
         self._random = random.Random(seed if seed is not None else int.from_bytes(os.urandom(16), "big"))
 
     def uuid4(self) -> str:
-        return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
+        # What str(uuid.UUID(int=..., version=4)) gives, without building a UUID object:
+        # a request id is made on every request.
+        n = (self._random.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def hex(self, length: int, *, upper: bool = False) -> str:
         value = f"{self._random.getrandbits(length * 4):0{length}x}"
