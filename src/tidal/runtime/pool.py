@@ -157,17 +157,7 @@ class WorkerPool:
         succeeded = reply.get("t") == "ok"
         duration_ms = float(reply.get("ms", 0.0))
         worker.max_memory_mb = int(reply.get("rss", 0))
-        log = invocation_log(
-            request_id,
-            fn.version,
-            worker.take_output(),
-            duration_ms,
-            fn.memory_mb,
-            worker.max_memory_mb,
-            init_output=init_output,
-            init_duration_ms=init_ms,
-        )
-        self._logs.append(fn.name, log)
+        log = self._record_log(fn, worker, request_id, duration_ms, init_output, init_ms)
         self._running.discard(worker)
         current = worker.generation == self._generation.get(fn.name, 0)
         self._slots.release(worker, reusable=current and not worker.exited)
@@ -297,6 +287,24 @@ class WorkerPool:
         worker.close()
         return result
 
+    def _record_log(
+        self,
+        fn: FunctionSpec,
+        worker: WorkerProcess,
+        request_id: str,
+        duration_ms: float,
+        init_output: str,
+        init_ms: float | None,
+        trailer: str = "",
+    ) -> str:
+        """The invocation's log (START … REPORT), appended to the function's log file."""
+        log = invocation_log(
+            request_id, fn.version, worker.take_output(), duration_ms, fn.memory_mb, worker.max_memory_mb,
+            init_output=init_output, init_duration_ms=init_ms, trailer=trailer,
+        )
+        self._logs.append(fn.name, log)
+        return log
+
     def _failed(
         self,
         fn: FunctionSpec,
@@ -312,18 +320,7 @@ class WorkerPool:
         cold: bool = False,
     ) -> InvokeResult:
         duration_ms = (time.perf_counter() - started_at) * 1000
-        log = invocation_log(
-            request_id,
-            fn.version,
-            worker.take_output(),
-            duration_ms,
-            fn.memory_mb,
-            worker.max_memory_mb,
-            init_output=init_output,
-            init_duration_ms=init_ms,
-            trailer=trailer,
-        )
-        self._logs.append(fn.name, log)
+        log = self._record_log(fn, worker, request_id, duration_ms, init_output, init_ms, trailer)
         return InvokeResult(
             payload=payload,
             function_error="Unhandled",
