@@ -23,6 +23,7 @@ import base64
 import binascii
 import re
 from decimal import Context, Decimal
+from functools import lru_cache
 from typing import Any
 
 from tidal.errors import AWSError, validation_error
@@ -105,6 +106,16 @@ def format_number(value: Decimal) -> str:
 
 def normalize_number(text: str) -> str:
     """Validate ``text`` as a number and return it as DynamoDB would return it."""
+    if type(text) is str:
+        return _normalize_number_text(text)
+    return format_number(parse_number(text))  # not text: raises AWS's error
+
+
+@lru_cache(maxsize=4096)
+def _normalize_number_text(text: str) -> str:
+    # Cached: requests repeat the same few literals (the ``1`` of every counter increment),
+    # and a Decimal parse and format costs more than the lookup. Invalid text raises, which
+    # the cache does not keep.
     return format_number(parse_number(text))
 
 
