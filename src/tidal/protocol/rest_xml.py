@@ -70,7 +70,6 @@ class RestXmlProtocol(RestProtocol):
         uri = service_namespace(service_model)
         self._namespace_attribute = f' xmlns="{uri}"' if uri else ""
         super().__init__(service_model, traits)
-        self._allowed_methods = self._router.methods()
 
     def _make_plan(
         self, model: OperationModel, route: Route, request: RestInputPlan, response: RestOutputPlan

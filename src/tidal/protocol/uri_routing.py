@@ -130,9 +130,6 @@ class Router:
             node.plain_routes = plain
         return route
 
-    def methods(self) -> set[str]:
-        return set(self._roots)
-
     def match(
         self, method: str, path: str, query: Query, headers: Mapping[str, str]
     ) -> tuple[Route, list[str]] | None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Protocol
 
 
@@ -260,6 +260,3 @@ class Slots:
         if not queue:
             del self._waiting[waiter.key]
 
-    def holders(self) -> Iterable[tuple[str, int]]:
-        """(revision, busy workers) pairs, for status reports."""
-        return list(self._busy_by_key.items())

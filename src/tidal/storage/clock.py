@@ -13,9 +13,6 @@ class Clock:
         """Epoch seconds (wall clock): event times, timestamps in responses."""
         return time.time()
 
-    def monotonic(self) -> float:
-        return time.monotonic()
-
     def scaled(self, aws_seconds: float) -> float:
         """How long tidal waits where AWS waits ``aws_seconds`` (retry delays, event age)."""
         return aws_seconds * self.time_scale

@@ -119,11 +119,6 @@ def _normalize_number_text(text: str) -> str:
     return format_number(parse_number(text))
 
 
-def number_value(av: AttributeValue) -> Decimal:
-    """The Decimal of an ``{"N": ...}`` value already in an item (so already valid)."""
-    return Decimal(av["N"])
-
-
 # -- validation --------------------------------------------------------------------------------
 
 
@@ -257,11 +252,6 @@ def _serialization(message: str) -> AWSError:
 
 
 # -- comparison --------------------------------------------------------------------------------
-
-
-def type_of(av: AttributeValue) -> str:
-    """The data type of a stored value: ``"S"``, ``"N"``, ..."""
-    return next(iter(av))
 
 
 def binary_value(av: AttributeValue) -> bytes:
