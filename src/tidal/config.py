@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 
@@ -21,31 +22,24 @@ class Config:
     max_workers: int = 4
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Config:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
+        """``TIDAL_<FIELD>`` variables, then ``overrides`` (flags; ``None`` means not given)."""
         env = os.environ if env is None else env
-        base = cls()
         values: dict[str, object] = {}
-        if "TIDAL_HOST" in env:
-            values["host"] = env["TIDAL_HOST"]
-        if "TIDAL_PORT" in env:
-            values["port"] = int(env["TIDAL_PORT"])
-        if "TIDAL_DATA_DIR" in env:
-            values["data_dir"] = Path(env["TIDAL_DATA_DIR"])
-        if "TIDAL_REGION" in env:
-            values["region"] = env["TIDAL_REGION"]
-        if "TIDAL_ACCOUNT_ID" in env:
-            values["account_id"] = env["TIDAL_ACCOUNT_ID"]
-        if "TIDAL_SEED" in env:
-            values["seed"] = int(env["TIDAL_SEED"])
-        if "TIDAL_TIME_SCALE" in env:
-            values["time_scale"] = float(env["TIDAL_TIME_SCALE"])
-        if "TIDAL_MAX_WORKERS" in env:
-            values["max_workers"] = int(env["TIDAL_MAX_WORKERS"])
+        for f in fields(cls):
+            text = env.get(f"TIDAL_{f.name.upper()}")
+            if text is not None:
+                values[f.name] = _PARSE.get(f.name, str)(text)
         values.update({k: v for k, v in overrides.items() if v is not None})
         if "data_dir" in values:
             values["data_dir"] = Path(values["data_dir"])  # type: ignore[arg-type]
-        return replace(base, **values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
 
     @property
     def endpoint(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+_PARSE: dict[str, Callable[[str], object]] = {
+    "port": int, "data_dir": Path, "seed": int, "time_scale": float, "max_workers": int,
+}
