@@ -6,7 +6,7 @@ import statistics
 import time
 
 from benchmarks.targets import Target, cpu_seconds
-from tidal.lab.s3_fanout import _client
+from tidal.lab.s3_fanout import boto3_client
 
 
 def _measure(target: Target, op, n: int, rounds: int) -> dict[str, float]:
@@ -23,14 +23,14 @@ def _measure(target: Target, op, n: int, rounds: int) -> dict[str, float]:
 
 
 def bench_put_object(target: Target, n: int = 2000, rounds: int = 5) -> dict[str, float]:
-    s3 = _client(target.endpoint, "s3")
+    s3 = boto3_client(target.endpoint, "s3")
     bucket = f"bench-put-{int(time.time() * 1000)}"
     s3.create_bucket(Bucket=bucket)
     return _measure(target, lambda i: s3.put_object(Bucket=bucket, Key=f"k/{i}", Body=b""), n, rounds)
 
 
 def bench_update_item(target: Target, n: int = 2000, rounds: int = 5) -> dict[str, float]:
-    ddb = _client(target.endpoint, "dynamodb")
+    ddb = boto3_client(target.endpoint, "dynamodb")
     table = f"bench-update-{int(time.time() * 1000)}"
     ddb.create_table(
         TableName=table, KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],

@@ -16,6 +16,7 @@ import urllib.request
 import zipfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 import orjson
@@ -59,7 +60,10 @@ def _zip(source: str) -> bytes:
     return buf.getvalue()
 
 
-def _client(endpoint: str, service: str, pool: int = 10):
+@cache
+def boto3_client(endpoint: str, service: str, pool: int = 10):
+    """A boto3 client as an experiment's user would make one (made once: clients are
+    thread-safe, and building one costs tens of milliseconds)."""
     import boto3
     from botocore.config import Config as BotoConfig
 
@@ -89,7 +93,7 @@ def _delivered(endpoint: str) -> tuple[int, int] | None:
 
 
 def _items_counted(endpoint: str, table: str) -> int:
-    ddb = _client(endpoint, "dynamodb")
+    ddb = boto3_client(endpoint, "dynamodb")
     total, kwargs = 0, {"TableName": table, "Select": "COUNT"}
     while True:
         page = ddb.scan(**kwargs)
@@ -105,9 +109,9 @@ class FanoutReport:
 
 
 def setup_pipeline(endpoint: str, run_id: str) -> tuple[str, str, str]:
-    s3 = _client(endpoint, "s3")
-    ddb = _client(endpoint, "dynamodb")
-    lam = _client(endpoint, "lambda")
+    s3 = boto3_client(endpoint, "s3")
+    ddb = boto3_client(endpoint, "dynamodb")
+    lam = boto3_client(endpoint, "lambda")
     bucket = f"s3-test-qiita-{run_id}"
     table = f"s3-test-qiita-{run_id}"
     function = f"s3-test-qiita-{run_id}"
@@ -138,7 +142,7 @@ def setup_pipeline(endpoint: str, run_id: str) -> tuple[str, str, str]:
 
 def count_histogram(endpoint: str, table: str) -> dict[str, int]:
     """Scan the whole table: key → count, as the seed's Hive query did."""
-    ddb = _client(endpoint, "dynamodb")
+    ddb = boto3_client(endpoint, "dynamodb")
     counts: dict[str, int] = {}
     kwargs: dict = {"TableName": table}
     while True:
@@ -153,7 +157,7 @@ def count_histogram(endpoint: str, table: str) -> dict[str, int]:
 def run_fanout(endpoint: str, objects: int, threads: int, timeout: float, progress=None) -> FanoutReport:
     run_id = secrets.token_hex(3)
     bucket, table, _ = setup_pipeline(endpoint, run_id)
-    s3 = _client(endpoint, "s3", pool=max(10, threads))
+    s3 = boto3_client(endpoint, "s3", pool=max(10, threads))
     keys = [f"files/{i}" for i in range(1, objects + 1)]
     uploaded = 0
     lock = threading.Lock()
