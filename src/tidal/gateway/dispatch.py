@@ -111,7 +111,7 @@ class Dispatcher:
                 )
             method, kind = found
             params = proto.parse(op, request)
-            call = Call(request_id, region, self._account_id, self._clock.now(), request.client_ip, request.headers)
+            call = Call(request_id, region, self._account_id, self._clock.now(), request.client_ip)
         except AWSError as err:
             respond(proto.serialize_error(err, request_id, op))
             return
@@ -131,7 +131,6 @@ class Dispatcher:
             else:
                 reply(result, None)
         elif kind == "writes":
-            call.database = self._db
 
             def job(tx: Any) -> Any:
                 call.db = tx.conn

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -58,7 +58,6 @@ class Call:
     account_id: str
     now: float  # epoch seconds when the request arrived
     client_ip: str = "127.0.0.1"
-    headers: dict[str, str] = field(default_factory=dict)
     # Set by the dispatcher: the connection to use (the writer's for @writes).
     db: sqlite3.Connection | None = None
     tx: WriteTx | None = None
