@@ -81,10 +81,12 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
     raise TimeoutError(url)
 
 
-def _start_peer(name: str, argv: list[str], env: dict[str, str], port: int, tmp: Path, lambda_ok: bool) -> Target:
+def start_process(name: str, argv: list[str], env: dict[str, str], port: int, tmp: Path, lambda_ok: bool,
+                  cwd: Path | None = None) -> Target:
+    """Start a server process (its own session, so stop() reaches its children) and wait until it answers."""
     log = open(tmp / f"{name}.log", "wb")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
-                            cwd=tmp, start_new_session=True)
+                            cwd=cwd or tmp, start_new_session=True)
     endpoint = f"http://127.0.0.1:{port}"
     _wait_http(endpoint + "/", proc)
 
@@ -104,10 +106,10 @@ def _start_peer(name: str, argv: list[str], env: dict[str, str], port: int, tmp:
 def start_moto(peers: Path, tmp: Path) -> Target:
     port = free_port()
     # moto's Lambda runs handlers in Docker, which this machine does not have.
-    return _start_peer("moto", [str(peers / "bin" / "moto_server"), "-p", str(port)], {}, port, tmp, False)
+    return start_process("moto", [str(peers / "bin" / "moto_server"), "-p", str(port)], {}, port, tmp, False)
 
 
 def start_ministack(peers: Path, tmp: Path) -> Target:
     port = free_port()
     env = {"GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1"}
-    return _start_peer("ministack", [str(peers / "bin" / "ministack")], env, port, tmp, True)
+    return start_process("ministack", [str(peers / "bin" / "ministack")], env, port, tmp, True)

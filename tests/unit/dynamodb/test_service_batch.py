@@ -186,11 +186,11 @@ def test_batch_write_failure_while_writing_rolls_everything_back(ddb, monkeypatc
     written = []
     original = item_operations.write_item
 
-    def failing_write(conn, table_id, key, blob, size):
+    def failing_write(conn, table_id, key, blob, size, exists=False):
         written.append(key)
         if len(written) == 3:
             raise RuntimeError("disk on fire")
-        original(conn, table_id, key, blob, size)
+        original(conn, table_id, key, blob, size, exists)
 
     monkeypatch.setattr(item_operations, "write_item", failing_write)
     with pytest.raises(RuntimeError):

