@@ -43,10 +43,19 @@ def _proc_tree(pid: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of one process (all its threads), from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of one process, all its threads, user and system, in nanosecond resolution.
+
+    From the scheduler's own accounting (/proc/<pid>/task/*/schedstat); /proc/<pid>/stat
+    counts in 10 ms ticks, too coarse for a few thousand operations of ~100 µs.
+    """
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended meanwhile
+    return total / 1e9
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
+
+from tidal.services.dynamodb.expressions import bind_write_expressions
+from tidal.services.dynamodb.values import item_size
+
+from .helpers import message
 
 
 def seed_update(key: str) -> dict:
@@ -74,3 +80,53 @@ def test_blind_put_is_one_statement(ddb):
 
     ddb.env.db.write_sync(job)
     assert [sql.split()[0] for sql in statements] == ["INSERT"]
+
+
+# -- the stored size, counted from the old size and the touched attributes ---------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "values"),
+    [
+        ("ADD #name :increment", {":increment": {"N": "98765.4321"}}),
+        ("SET tags = :tags, note = :note", {":tags": {"SS": ["a", "bé"]}, ":note": {"S": "ünïcode"}}),
+        ("REMOVE note", None),
+        ("SET doc.parts[1] = :v", {":v": {"M": {"deep": {"B": "AAEC"}}}}),
+        ("DELETE tags :gone", {":gone": {"SS": ["a"]}}),
+        ("SET #name = #name - :increment", {":increment": {"N": "1"}}),
+    ],
+)
+def test_stored_size_is_the_items_size_after_each_update(ddb, expression, values):
+    ddb.put_item(TableName="counts", Item={
+        "key": {"S": "k"}, "count": {"N": "5"}, "note": {"S": "x" * 40}, "tags": {"SS": ["a", "b"]},
+        "doc": {"M": {"parts": {"L": [{"N": "1"}, {"N": "2"}]}}},
+    })
+    params = {"TableName": "counts", "Key": {"key": {"S": "k"}}, "UpdateExpression": expression}
+    if "#name" in expression:
+        params["ExpressionAttributeNames"] = {"#name": "count"}
+    if values:
+        params["ExpressionAttributeValues"] = values
+    ddb.update_item(**params)
+    blob, size = ddb.env.db.reader().execute("SELECT item, size FROM dynamodb_items").fetchone()
+    assert size == item_size(orjson.loads(blob))
+
+
+# -- one binding per distinct (update, condition, names, values) --------------------------------
+
+
+def test_a_repeated_update_reuses_its_binding_and_new_values_bind_anew():
+    names = {"#name": "count"}
+    first = bind_write_expressions("ADD #name :increment", None, names, {":increment": {"N": "1"}})
+    again = bind_write_expressions("ADD #name :increment", None, dict(names), {":increment": {"N": "1"}})
+    other = bind_write_expressions("ADD #name :increment", None, names, {":increment": {"N": "5"}})
+    assert again[0] is first[0]
+    assert other[0] is not first[0]
+    assert other[0].apply({"count": {"N": "1"}}).item == {"count": {"N": "6"}}
+
+
+def test_a_refused_binding_is_refused_every_time(ddb):
+    bad = seed_update("k") | {"ExpressionAttributeValues": {":increment": {"N": "1"}, ":unused": {"N": "2"}}}
+    expected = "Value provided in ExpressionAttributeValues unused in expressions: keys: {:unused}"
+    assert message(lambda: ddb.update_item(**bad)) == expected
+    assert message(lambda: ddb.update_item(**bad)) == expected
+    assert "Item" not in ddb.get_item(TableName="counts", Key={"key": {"S": "k"}})

@@ -29,11 +29,18 @@ from tidal.services.dynamodb.expressions import (
     BoundUpdate,
     ExpressionScope,
     UpdateOutcome,
+    bind_write_expressions,
 )
 from tidal.services.dynamodb.items import read_item, remove_item, write_item
 from tidal.services.dynamodb.keys import EncodedKey, check_index_keys, key_from_item, key_from_key_param
 from tidal.services.dynamodb.tables import Table, TableCatalog, item_table_not_found, split_table_name
-from tidal.services.dynamodb.values import UPDATE_TOO_LARGE, check_item_size, validate_item
+from tidal.services.dynamodb.values import (
+    MAX_ITEM_SIZE,
+    UPDATE_TOO_LARGE,
+    attribute_size,
+    check_item_size,
+    validate_item,
+)
 from tidal.services.operation import Call, reads, writes
 
 _loads = orjson.loads
@@ -156,10 +163,9 @@ def bound_condition(params: dict[str, Any]) -> BoundCondition | None:
     text = params.get("ConditionExpression")
     if text is None:
         return None
-    scope = ExpressionScope(params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"))
-    condition = scope.condition(text, "ConditionExpression")
-    scope.check_unused()
-    return condition
+    return bind_write_expressions(
+        None, text, params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
+    )[1]
 
 
 def bound_projection(params: dict[str, Any]) -> BoundProjection | None:
@@ -183,18 +189,31 @@ def read_old(conn: sqlite3.Connection, table: Table, key: EncodedKey) -> tuple[d
 
 
 def updated_item(
-    table: Table, key_item: dict, old: dict | None, update: BoundUpdate | None
+    table: Table, key_item: dict, old: dict | None, update: BoundUpdate | None, old_size: int = 0
 ) -> tuple[dict, UpdateOutcome | None, int]:
     """``(new item, outcome, size)`` of an update; raises the data-dependent ValidationExceptions.
 
-    An update of a missing item creates it: the key plus what the update writes.
+    An update of a missing item creates it: the key plus what the update writes. With the
+    stored item's ``old_size``, the new size is counted from it and the attributes the update
+    touched, not the whole item again.
     """
     base = old if old is not None else key_item
     outcome = update.apply(base) if update is not None else None
     new = outcome.item if outcome is not None else base
     if table.index_keys:
         check_index_keys(table.index_keys, new, base)
-    return new, outcome, check_item_size(new, UPDATE_TOO_LARGE)
+    if old is None or outcome is None:
+        return new, outcome, check_item_size(new, UPDATE_TOO_LARGE)
+    size = old_size
+    for name in outcome.tree:
+        before, after = old.get(name), new.get(name)
+        if before is not None:
+            size -= attribute_size(name, before)
+        if after is not None:
+            size += attribute_size(name, after)
+    if size > MAX_ITEM_SIZE:
+        raise validation_error(UPDATE_TOO_LARGE)
+    return new, outcome, size
 
 
 def store_item(call: Call, table: Table, key: EncodedKey, old: dict | None, new: dict, size: int) -> None:
@@ -237,12 +256,6 @@ class ItemOperations:
             raise item_table_not_found()
         return table
 
-    @staticmethod
-    def _scope(params: dict[str, Any]) -> ExpressionScope:
-        return ExpressionScope(
-            params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues")
-        )
-
     # -- what a write request names, checked as DynamoDB checks it before touching the item ----
 
     def _put_target(
@@ -282,12 +295,10 @@ class ItemOperations:
             or "ConditionExpression" in params
             or "ExpressionAttributeNames" in params
         ):
-            scope = self._scope(params)
-            if "UpdateExpression" in params:
-                update = scope.update(params["UpdateExpression"])
-            if "ConditionExpression" in params:
-                condition = scope.condition(params["ConditionExpression"], "ConditionExpression")
-            scope.check_unused()
+            update, condition = bind_write_expressions(
+                params.get("UpdateExpression"), params.get("ConditionExpression"),
+                params.get("ExpressionAttributeNames"), params.get("ExpressionAttributeValues"),
+            )
         key_item = validate_item(params["Key"])
         table = self._item_table(call, params["TableName"])
         schema = table.key_schema
@@ -367,7 +378,7 @@ class ItemOperations:
             old_size = row[1]
         if condition is not None and not condition.evaluate(old or {}):
             raise condition_failed(old, return_old_on_failure)
-        new, outcome, size = updated_item(table, key_item, old, update)
+        new, outcome, size = updated_item(table, key_item, old, update, old_size)
         # store_item(), inlined: this is the seed experiment's hot path.
         write_item(call.db, table.id, key, _dumps(new), size, row is not None)  # type: ignore[arg-type]
         if table.stream_view_type is not None:

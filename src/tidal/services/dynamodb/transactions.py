@@ -189,7 +189,7 @@ class TransactionOperations(ItemOperations):
                     reason["Item"] = old
             elif action.kind == "Update":
                 try:
-                    new, _, size = updated_item(action.table, action.item, old, action.update)  # type: ignore[arg-type]
+                    new, _, size = updated_item(action.table, action.item, old, action.update, old_size)  # type: ignore[arg-type]
                 except AWSError as error:
                     if error.code != "ValidationException":
                         raise

@@ -332,6 +332,11 @@ def item_size(item: Item) -> int:
     return total
 
 
+def attribute_size(name: str, value: AttributeValue) -> int:
+    """What one top-level attribute adds to its item's size: its name and its value."""
+    return _utf8_len(name) + value_size(value)
+
+
 def check_item_size(item: Item, message: str = ITEM_TOO_LARGE) -> int:
     """``item_size(item)``, or DynamoDB's ValidationException when it is over 400 KB.
 

@@ -30,6 +30,9 @@ Public API:
   contains invalid value: <why> for key :v"); values are normalised.
   ``.update(text) -> BoundUpdate``, ``.condition(text, param_name) -> BoundCondition``,
   ``.projection(text) -> BoundProjection``, ``.check_unused()``.
+- ``bind_write_expressions(update, condition, names, values)``: a write's update and
+  condition bound and checked for unused names and values in one call, memoized on its
+  four inputs (a handler repeating one update binds it once).
 - ``BoundUpdate.apply(item) -> UpdateOutcome``; ``.touched_attributes`` (top-level names),
   ``.updated_paths``.
 - ``UpdateOutcome.item``, ``.updated_paths``, ``.updated_old()``, ``.updated_new()``.
@@ -54,7 +57,7 @@ from .parser import parse_projection as _parse_projection
 from .parser import parse_update as _parse_update
 from .projection import BoundProjection
 from .reserved import RESERVED_WORDS, is_reserved
-from .scope import ExpressionScope
+from .scope import ExpressionScope, bind_write_expressions
 from .update import BoundUpdate, UpdateOutcome
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "UpdateExpression",
     "UpdateOutcome",
     "apply_update",
+    "bind_write_expressions",
     "evaluate_condition",
     "is_reserved",
     "parse_condition",

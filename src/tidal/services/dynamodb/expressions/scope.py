@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from tidal.errors import AWSError, validation_error
 
 from ..values import validate_value
@@ -82,6 +84,39 @@ class ExpressionScope:
             raise validation_error(
                 f"Value provided in ExpressionAttributeValues unused in expressions: keys: {{{', '.join(sorted(unused))}}}"
             )
+
+
+# Bound expressions by (update, condition, names, values) as the request sent them. A function
+# that writes the same update with the same values on every invocation (a counter, a status
+# flag) binds it once: checking and binding cost more than applying. Binding is a pure
+# function of those four, and only successes are kept, so a hit answers as a miss would.
+_BOUND: dict[bytes, tuple[BoundUpdate | None, BoundCondition | None]] = {}
+_BOUND_MAX = 1024
+
+
+def bind_write_expressions(
+    update: str | None, condition: str | None, names: Any, values: Any
+) -> tuple[BoundUpdate | None, BoundCondition | None]:
+    """A write's UpdateExpression and ConditionExpression bound to its ExpressionAttributeNames
+    and ExpressionAttributeValues, unused names and values refused (memoized, see ``_BOUND``)."""
+    try:
+        key = orjson.dumps((update, condition, names, values))
+    except TypeError:  # not from JSON: bind without the memo
+        key = None
+    if key is not None:
+        hit = _BOUND.get(key)
+        if hit is not None:
+            return hit
+    scope = ExpressionScope(names, values)
+    bound_update = scope.update(update) if update is not None else None
+    bound_condition = scope.condition(condition, "ConditionExpression") if condition is not None else None
+    scope.check_unused()
+    bound = (bound_update, bound_condition)
+    if key is not None:
+        if len(_BOUND) >= _BOUND_MAX:
+            del _BOUND[next(iter(_BOUND))]
+        _BOUND[key] = bound
+    return bound
 
 
 def _check_key(kind: str, key: Any, pattern: re.Pattern) -> None:
