@@ -378,6 +378,7 @@ def value_size(av: AttributeValue) -> int:
     return 3 + sum(1 + _utf8_len(k) + value_size(e) for k, e in v.items())
 
 
+@lru_cache(maxsize=4096)  # counters and flags repeat the same few numbers
 def number_size(text: str) -> int:
     value = Decimal(text)
     if not value:
