@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
 import time
 
 import orjson
@@ -26,6 +28,8 @@ from tidal.storage.ids import IdSource
 from tidal.storage.outbox import SCHEMA as OUTBOX_SCHEMA
 from tidal.storage.outbox import Outbox
 from tidal.types import HttpRequest, HttpResponse
+
+log = logging.getLogger("tidal.server")
 
 
 class Tidal:
@@ -81,6 +85,20 @@ class Tidal:
     async def start(self) -> None:
         self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port)
         self.async_invoke.start()
+        # Off the loop, so a large blob directory does not delay "ready".
+        threading.Thread(target=self._sweep_orphan_blobs, name="tidal-blob-sweep", daemon=True).start()
+
+    def _sweep_orphan_blobs(self) -> None:
+        # A second of margin: file times come from a coarser clock than time.time().
+        try:
+            conn = self.db.reader()  # this thread's own connection
+            removed = self.blobs.sweep(lambda: self.s3.referenced_blob_ids(conn), self.started_at - 1.0)
+            conn.close()
+        except Exception:  # noqa: BLE001 - a failed sweep only leaves files behind
+            log.exception("sweeping orphaned blobs")
+            return
+        if removed:
+            log.info("removed %d blob files no object refers to (left by a crash)", removed)
 
     async def stop(self) -> None:
         """Stop listening, abandon deliveries in flight (still pending, so redelivered after

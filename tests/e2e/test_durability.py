@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -67,5 +68,35 @@ def test_stopping_mid_upload_loses_no_acknowledged_object_or_event(tmp_path, how
                 break
             time.sleep(0.5)
         assert missing == [], f"{len(missing)} acknowledged objects never reached the function"
+    finally:
+        server.stop()
+
+
+def test_a_restart_removes_blob_files_no_object_refers_to(tmp_path):
+    """A crash between writing a large body's file and its commit leaves an orphan file."""
+    data = tmp_path / "data"
+    server = TidalProcess(data, log_path=tmp_path / "tidal.log").start()
+    try:
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket="big")
+        body = bytes(range(256)) * 1024  # 256 KiB: a blob file, not an inline row
+        s3.put_object(Bucket="big", Key="kept", Body=body)
+    finally:
+        server.kill()
+    blobs = data / "blobs"
+    [kept] = [p for p in blobs.glob("??/*")]
+    orphan = blobs / "ab" / ("ab" + "0" * 30)
+    orphan.parent.mkdir(exist_ok=True)
+    orphan.write_bytes(b"written, never committed")
+    os.utime(orphan, (time.time() - 60, time.time() - 60))
+
+    server = TidalProcess(data, log_path=tmp_path / "tidal.log").start()
+    try:
+        deadline = time.time() + 10
+        while orphan.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert not orphan.exists()
+        assert kept.exists()
+        assert server.client("s3").get_object(Bucket="big", Key="kept")["Body"].read() == body
     finally:
         server.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 INLINE_MAX_BYTES = 64 * 1024
@@ -63,3 +64,30 @@ class BlobStore:
 
     def ids(self) -> set[str]:
         return {p.name for p in self.root.glob("??/*") if len(p.name) == 32}
+
+    def sweep(self, referenced: Callable[[], set[str]], older_than: float) -> int:
+        """Delete the blobs last written before ``older_than`` (epoch seconds) that
+        ``referenced()`` does not name; returns how many.
+
+        A blob is written before the transaction that points at it commits, and a replaced
+        one is deleted after its commit, so a crash between the two leaves a file no row
+        names. Only files older than this process can be such orphans: a younger one may
+        belong to a write whose commit is still to come, so ``referenced`` is asked after
+        the old files are listed.
+        """
+        old = []
+        for path in self.root.glob("??/*"):
+            try:
+                if len(path.name) == 32 and path.stat().st_mtime < older_than:
+                    old.append(path)
+            except FileNotFoundError:
+                continue
+        if not old:
+            return 0
+        keep = referenced()
+        removed = 0
+        for path in old:
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed

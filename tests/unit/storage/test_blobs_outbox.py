@@ -1,4 +1,5 @@
 import asyncio
+import os
 
 import pytest
 
@@ -21,6 +22,23 @@ def test_blob_roundtrip_and_ranges(tmp_path):
 def test_blob_ids_never_leave_the_store(tmp_path, bad):
     with pytest.raises(ValueError):
         BlobStore(tmp_path).path(bad)
+
+
+def test_sweep_removes_only_old_unreferenced_blobs(tmp_path):
+    store = BlobStore(tmp_path)
+    kept, orphan, young = store.write(b"kept"), store.write(b"orphan"), store.write(b"young")
+    for blob_id in (kept, orphan):
+        os.utime(store.path(blob_id), (1_000_000, 1_000_000))
+    asked = []
+
+    def referenced():
+        asked.append(True)
+        return {kept}
+
+    assert store.sweep(referenced, older_than=2_000_000) == 1
+    assert store.ids() == {kept, young}  # the young one may await its commit: never swept
+    assert asked == [True]
+    assert store.sweep(lambda: pytest.fail("nothing old is left to check"), older_than=0) == 0
 
 
 def test_outbox_emit_due_finish_and_listener(tmp_path):

@@ -278,10 +278,18 @@ class S3Service(MultipartOperations, ObjectOperations):  # multipart first: it a
     # -- housekeeping -------------------------------------------------------------------------
 
     def referenced_blob_ids(self, conn: sqlite3.Connection | None = None) -> set[str]:
-        """Blob ids the S3 tables point at (for a sweep of blobs orphaned by a crash)."""
+        """Blob ids the S3 tables point at (for the sweep of blobs orphaned by a crash).
+
+        One read transaction: CompleteMultipartUpload moves a part's blob into the objects
+        table, and a blob read between the two SELECTs would otherwise be in neither.
+        """
         conn = conn or self.env.db.reader()
-        return {
-            row[0]
-            for table in ("s3_objects", "s3_multipart_parts")
-            for row in conn.execute(f"SELECT blob_id FROM {table} WHERE blob_id IS NOT NULL")
-        }
+        conn.execute("BEGIN")
+        try:
+            return {
+                row[0]
+                for table in ("s3_objects", "s3_multipart_parts")
+                for row in conn.execute(f"SELECT blob_id FROM {table} WHERE blob_id IS NOT NULL")
+            }
+        finally:
+            conn.execute("COMMIT")
