@@ -339,3 +339,24 @@ def test_virtual_hosted_addressing(tidal_server, bucket):
     conn.request("GET", "/vh/missing", headers={"Host": host})
     missing = conn.getresponse()
     assert missing.status == 404 and b"<Code>NoSuchKey</Code>" in missing.read()
+
+
+def test_a_large_put_that_is_refused_leaves_no_file(tidal_server, s3, bucket):
+    """A large body's file is written before its transaction; a refusal must remove it."""
+    blobs = tidal_server.data_dir / "blobs"
+    before = set(blobs.glob("??/*"))
+    large = os.urandom(200 * 1024)
+    with pytest.raises(ClientError) as error:
+        s3.put_object(Bucket=unique(), Key="k", Body=large)
+    assert error.value.response["Error"]["Code"] == "NoSuchBucket"
+    with pytest.raises(ClientError) as error:
+        s3.put_object(Bucket=bucket, Key="k" * 1025, Body=large)
+    assert error.value.response["Error"]["Code"] == "KeyTooLongError"
+    assert set(blobs.glob("??/*")) == before
+
+    put = s3.put_object(Bucket=bucket, Key="big", Body=large)
+    assert put["ETag"] == f'"{hashlib.md5(large).hexdigest()}"'
+    assert len(set(blobs.glob("??/*")) - before) == 1
+    s3.put_object(Bucket=bucket, Key="big", Body=large[:1000])  # now inline: the file goes
+    assert set(blobs.glob("??/*")) == before
+    assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == large[:1000]

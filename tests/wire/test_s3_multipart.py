@@ -142,3 +142,23 @@ def test_aws_cli_cp_of_a_large_file(s3, endpoint, bucket, big_file, tmp_path):
     target = tmp_path / "from-cli.bin"
     aws_cli(endpoint, "s3", "cp", f"s3://{bucket}/cli/big.bin", str(target))
     assert target.read_bytes() == big_file.read_bytes()
+
+
+def test_a_large_part_that_is_refused_leaves_no_file(tidal_server, s3, bucket):
+    """A large part's file is written before its transaction; a refusal must remove it."""
+    blobs = tidal_server.data_dir / "blobs"
+    before = set(blobs.glob("??/*"))
+    large = os.urandom(300 * 1024)
+    error = client_error(s3.upload_part, Bucket=bucket, Key="k", UploadId="nope", PartNumber=1, Body=large)
+    assert error["Error"]["Code"] == "NoSuchUpload"
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    error = client_error(s3.upload_part, Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=0, Body=large)
+    assert error["Error"]["Code"] == "InvalidArgument"
+    assert set(blobs.glob("??/*")) == before
+
+    etag = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=large)["ETag"]
+    assert etag == f'"{hashlib.md5(large).hexdigest()}"'
+    assert len(set(blobs.glob("??/*")) - before) == 1
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == large

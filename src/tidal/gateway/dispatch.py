@@ -19,7 +19,7 @@ from botocore import xform_name
 from tidal.errors import AWSError
 from tidal.gateway.routing import route
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
-from tidal.services.operation import Call, operation_kind
+from tidal.services.operation import Call, operation_kind, operation_preparation
 from tidal.storage.clock import Clock
 from tidal.storage.database import ClosedError, Database
 from tidal.storage.ids import IdSource
@@ -50,7 +50,7 @@ class Dispatcher:
         self._account_id = account_id
         self._internal = internal or {}
         self._protocols: dict[str, ServiceProtocol] = {}
-        self._methods: dict[tuple[str, str], tuple[Callable, str] | None] = {}
+        self._methods: dict[tuple[str, str], tuple[Callable, str, Callable | None] | None] = {}
         # Set when the server stops: requests still arriving on open connections get a 503,
         # which SDKs retry, rather than racing the database's close.
         self.stopping = False
@@ -65,7 +65,7 @@ class Dispatcher:
             proto = self._protocols[service] = protocol_for(service)
         return proto
 
-    def _method(self, service_name: str, op_name: str) -> tuple[Callable, str] | None:
+    def _method(self, service_name: str, op_name: str) -> tuple[Callable, str, Callable | None] | None:
         key = (service_name, op_name)
         try:
             return self._methods[key]
@@ -74,7 +74,7 @@ class Dispatcher:
         service = self._services.get(service_name)
         method = getattr(service, xform_name(op_name), None) if service is not None else None
         kind = operation_kind(method) if method is not None else None
-        found = (method, kind) if kind else None
+        found = (method, kind, operation_preparation(method)) if kind else None
         self._methods[key] = found
         return found
 
@@ -109,9 +109,10 @@ class Dispatcher:
                 raise AWSError(
                     "NotImplemented", f"tidal does not implement {op.name} yet", 501,
                 )
-            method, kind = found
+            method, kind, prepare = found
             params = proto.parse(op, request)
             call = Call(request_id, region, self._account_id, self._clock.now(), request.client_ip)
+            work = prepare(call, params) if prepare is not None else None
         except AWSError as err:
             respond(proto.serialize_error(err, request_id, op))
             return
@@ -137,7 +138,10 @@ class Dispatcher:
                 call.tx = tx
                 return method(call, params)
 
-            self._db.submit(job, reply)
+            if work is None:
+                self._db.submit(job, reply)
+            else:
+                self._submit_prepared(work, call, job, reply)
         else:
             call.database = self._db
             call.db = self._db.reader()
@@ -150,6 +154,23 @@ class Dispatcher:
                     reply(task.result(), None)
 
             asyncio.ensure_future(method(call, params)).add_done_callback(task_done)
+
+    def _submit_prepared(
+        self, work: Callable[[], Any], call: Call, job: Callable[[Any], Any],
+        reply: Callable[[Any, BaseException | None], None],
+    ) -> None:
+        """Run ``work`` on a worker thread, then ``job`` as a write with its result."""
+
+        def prepared(future: asyncio.Future) -> None:
+            if future.cancelled():  # only when the server stops under it
+                reply(None, _stopping())
+            elif future.exception() is not None:
+                reply(None, future.exception())
+            else:
+                call.prepared = future.result()
+                self._db.submit(job, reply)
+
+        asyncio.get_running_loop().run_in_executor(None, work).add_done_callback(prepared)
 
     def _reply(
         self, proto: ServiceProtocol, op: Any, request_id: str, respond: Respond,

@@ -4,11 +4,14 @@ A service is a class whose public methods are named after its operations in boto
 snake_case (``put_object`` for PutObject, ``botocore.xform_name``) and marked with one of:
 
 - ``@reads``  – runs where the request arrived, on that thread's read connection;
-- ``@writes`` – runs on the single writer thread inside a transaction (so a
-  read-modify-write such as UpdateItem is atomic without locks); its reply is sent only
-  after COMMIT, and events it emits into the outbox commit with it;
+- ``@writes`` – runs on the single writer (the event loop's thread) inside a transaction
+  (so a read-modify-write such as UpdateItem is atomic without locks); its reply is sent
+  only after COMMIT, and events it emits into the outbox commit with it;
 - ``@awaits`` – a coroutine on the event loop, for operations that wait on something else
   (Lambda's synchronous Invoke); it may itself ``await call.write(fn)``.
+
+A ``@writes`` operation may also be ``@prepared_by(prepare)``: blocking work, such as writing
+a large body's file, that runs on a worker thread before its transaction.
 
 Every operation is called as ``method(call, params) -> dict``: ``params`` as boto3 sends
 them (the input shape's member names), the result as boto3 returns it (output shape
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 Kind = Literal["reads", "writes", "awaits"]
 
 KIND_ATTRIBUTE = "__tidal_operation_kind__"
+PREPARE_ATTRIBUTE = "__tidal_operation_prepare__"
 
 
 def reads(fn: Callable) -> Callable:
@@ -49,6 +53,29 @@ def operation_kind(fn: Callable) -> Kind | None:
     return getattr(fn, KIND_ATTRIBUTE, None)
 
 
+def prepared_by(prepare: Callable[[Any, Call, dict], Callable[[], Any] | None]) -> Callable[[Callable], Callable]:
+    """For a ``@writes`` operation: ``prepare(self, call, params)`` may return blocking work
+    (writing a large body's file) for the dispatcher to run on a worker thread before the
+    transaction; its result is the transaction's ``call.prepared``. Work is kept out of the
+    transaction because the writer is the event loop: a long transaction stalls every
+    request. If the operation then fails, it undoes the work (the file is deleted); if the
+    server stops in between, the start-up sweep of orphaned blobs does."""
+
+    def mark(fn: Callable) -> Callable:
+        setattr(fn, PREPARE_ATTRIBUTE, prepare)
+        return fn
+
+    return mark
+
+
+def operation_preparation(method: Callable) -> Callable[[Call, dict], Callable[[], Any] | None] | None:
+    """The bound ``prepare`` of a service's bound ``method``, if it has one."""
+    prepare = getattr(method, PREPARE_ATTRIBUTE, None)
+    if prepare is None:
+        return None
+    return prepare.__get__(method.__self__)
+
+
 @dataclass(slots=True)
 class Call:
     """One request as an operation sees it."""
@@ -62,6 +89,7 @@ class Call:
     db: sqlite3.Connection | None = None
     tx: WriteTx | None = None
     database: Database | None = None
+    prepared: Any = None  # what a @prepared_by operation's work returned
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         if self.tx is None:

@@ -36,8 +36,9 @@ from urllib.parse import quote
 import orjson
 
 from tidal.errors import AWSError
-from tidal.services.operation import Call, reads, writes
+from tidal.services.operation import Call, prepared_by, reads, writes
 from tidal.services.s3 import errors
+from tidal.services.s3.bodies import StoredBody, body_preparation, request_body, store_body
 from tidal.services.s3.multipart_listing import MultipartListings
 from tidal.services.s3.objects import (
     _SELECT_FOR_PUT,
@@ -234,42 +235,41 @@ class MultipartOperations(MultipartListings):
             result["ChecksumType"] = checksum_type
         return result
 
+    def _prepare_part(self, call: Call, params: dict) -> Callable[[], StoredBody] | None:
+        return body_preparation(self.env.blobs, params)
+
+    @prepared_by(_prepare_part)
     @writes
     def upload_part(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
         key = params["Key"]
         upload_id = params["UploadId"]
-        conn = call.db
-        self._require_bucket(conn, bucket)
-        _, upload_algorithm, _, _ = self._require_upload(conn, bucket, key, upload_id)
-        number = params.get("PartNumber")
-        if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
-            raise invalid_part_number_argument(number)
-        body = params.get("Body") or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        algorithm, checksum = _part_checksum(params, upload_algorithm)
-        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
-        size = len(body)
-        modified = int(call.now * 1000) / 1000
         blobs = self.env.blobs
-        replaced = conn.execute(
-            "SELECT blob_id FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
-        ).fetchone()
-        if size <= INLINE_MAX_BYTES:
-            conn.execute(_UPSERT_PART, (upload_id, number, None, body, size, etag, modified, algorithm, checksum))
-        else:
-            blob_id = blobs.write(body)
-            try:
-                conn.execute(
-                    _UPSERT_PART, (upload_id, number, blob_id, None, size, etag, modified, algorithm, checksum)
-                )
-            except BaseException:
-                blobs.delete(blob_id)
-                raise
+        stored: StoredBody | None = call.prepared
+        try:
+            conn = call.db
+            self._require_bucket(conn, bucket)
+            _, upload_algorithm, _, _ = self._require_upload(conn, bucket, key, upload_id)
+            number = params.get("PartNumber")
+            if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
+                raise invalid_part_number_argument(number)
+            algorithm, checksum = _part_checksum(params, upload_algorithm)
+            if stored is None:  # small, or called without the dispatcher's preparation
+                stored = store_body(blobs, request_body(params))
+            replaced = conn.execute(
+                "SELECT blob_id FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
+            ).fetchone()
+            conn.execute(_UPSERT_PART, (
+                upload_id, number, stored.blob_id, stored.inline, stored.size, stored.etag,
+                int(call.now * 1000) / 1000, algorithm, checksum,
+            ))
+        except BaseException:
+            if stored is not None:
+                stored.discard(blobs)  # the job rolls back: nothing will point at this file
+            raise
         if replaced is not None and replaced[0] is not None:
             call.after_commit(partial(blobs.delete, replaced[0]))
-        result = {"ETag": f'"{etag}"'}
+        result = {"ETag": f'"{stored.etag}"'}
         if checksum is not None:
             result[f"Checksum{algorithm}"] = checksum
         return result

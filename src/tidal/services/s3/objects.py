@@ -1,9 +1,10 @@
 """Object operations: PutObject, GetObject, HeadObject, DeleteObject, ListObjectsV2.
 
-PutObject is tidal's hottest write. Its whole cost on the writer thread is one blob file
-write (only for bodies over INLINE_MAX_BYTES; smaller ones ride in the row), one indexed SELECT (does the bucket exist, which blob does the key replace), one
-INSERT OR REPLACE and, only when a notification configuration matches, one outbox INSERT
-per matching function. The replaced blob is deleted after COMMIT; a reader that raced the
+PutObject is tidal's hottest write. Its whole cost on the writer is one indexed SELECT (does
+the bucket exist, which blob does the key replace), one INSERT OR REPLACE and, only when a
+notification configuration matches, one outbox INSERT per matching function. A small body
+rides in the row; a large one's file is written on a worker thread before the transaction
+(``bodies.py``). The replaced blob is deleted after COMMIT; a reader that raced the
 overwrite and finds its blob gone reads the row again.
 
 Unversioned buckets only: an overwrite replaces the row. With versioning, put_object would
@@ -13,7 +14,6 @@ insert a new version row instead of replacing, and delete_object would add a del
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -24,8 +24,9 @@ import orjson
 
 from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.errors import AWSError
-from tidal.services.operation import Call, reads, writes
+from tidal.services.operation import Call, prepared_by, reads, writes
 from tidal.services.s3 import errors
+from tidal.services.s3.bodies import StoredBody, body_preparation, request_body, store_body
 from tidal.services.s3.events import (
     OBJECT_CREATED_PUT,
     OBJECT_REMOVED_DELETE,
@@ -35,7 +36,6 @@ from tidal.services.s3.events import (
 )
 from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_token, list_page
 from tidal.services.s3.ranges import resolve_range
-from tidal.storage.blobs import INLINE_MAX_BYTES
 
 if TYPE_CHECKING:
     import sqlite3
@@ -226,41 +226,38 @@ class ObjectOperations:
 
     # -- writes ----------------------------------------------------------------------------
 
+    def _prepare_body(self, call: Call, params: dict) -> Callable[[], StoredBody] | None:
+        return body_preparation(self.env.blobs, params)
+
+    @prepared_by(_prepare_body)
     @writes
     def put_object(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
         key = params["Key"]
-        key_bytes = len(key.encode("utf-8"))
-        if key_bytes > MAX_KEY_BYTES:
-            raise errors.key_too_long(key_bytes)
-        body = params.get("Body") or b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        conn = call.db
-        row = conn.execute(_SELECT_FOR_PUT, (key, bucket)).fetchone()
-        if row is None:
-            raise errors.no_such_bucket(bucket)
-        replaced_blob = row[1]
-        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
-        size = len(body)
-        attributes = _object_attributes(params)
-        now = call.now
         blobs = self.env.blobs
-        modified = int(now * 1000) / 1000
-        if size <= INLINE_MAX_BYTES:
-            conn.execute(_UPSERT_OBJECT, (bucket, key, None, body, size, etag, modified, attributes))
-            self._notify(call, bucket, key, OBJECT_CREATED_PUT, size, etag)
-        else:
-            blob_id = blobs.write(body)
-            try:
-                conn.execute(_UPSERT_OBJECT, (bucket, key, blob_id, None, size, etag, modified, attributes))
-                self._notify(call, bucket, key, OBJECT_CREATED_PUT, size, etag)
-            except BaseException:
-                blobs.delete(blob_id)  # the job rolls back: nothing will point at this blob
-                raise
-        if replaced_blob is not None:
-            call.after_commit(partial(blobs.delete, replaced_blob))
-        return {"ETag": f'"{etag}"'}
+        stored: StoredBody | None = call.prepared
+        try:
+            key_bytes = len(key.encode("utf-8"))
+            if key_bytes > MAX_KEY_BYTES:
+                raise errors.key_too_long(key_bytes)
+            conn = call.db
+            row = conn.execute(_SELECT_FOR_PUT, (key, bucket)).fetchone()
+            if row is None:
+                raise errors.no_such_bucket(bucket)
+            if stored is None:  # small, or called without the dispatcher's preparation
+                stored = store_body(blobs, request_body(params))
+            conn.execute(_UPSERT_OBJECT, (
+                bucket, key, stored.blob_id, stored.inline, stored.size, stored.etag,
+                int(call.now * 1000) / 1000, _object_attributes(params),
+            ))
+            self._notify(call, bucket, key, OBJECT_CREATED_PUT, stored.size, stored.etag)
+        except BaseException:
+            if stored is not None:
+                stored.discard(blobs)  # the job rolls back: nothing will point at this file
+            raise
+        if row[1] is not None:  # the replaced object's file
+            call.after_commit(partial(blobs.delete, row[1]))
+        return {"ETag": f'"{stored.etag}"'}
 
     @writes
     def delete_object(self, call: Call, params: dict) -> dict:
