@@ -10,7 +10,7 @@ import pytest
 
 from tidal.config import Config
 from tidal.services.environment import ServiceEnv
-from tidal.services.operation import Call, operation_kind
+from tidal.services.operation import Call, operation_kind, operation_preparation
 from tidal.services.s3.service import SCHEMA, S3Service
 from tidal.storage.blobs import BlobStore
 from tidal.storage.clock import Clock
@@ -45,13 +45,17 @@ class S3Harness:
         return call
 
     def __call__(self, operation: str, params: dict | None = None, **call_options: Any) -> dict:
-        """Run ``operation`` (snake_case) as the dispatcher would: @writes on the writer thread."""
+        """Run ``operation`` (snake_case) as the dispatcher would: @writes on the writer thread,
+        after the work its preparation asks for (here on the caller's thread)."""
         method = getattr(self.service, operation)
         kind = operation_kind(method)
         params = params or {}
         call = self.new_call(**call_options)
         if kind == "writes":
             call.database = self.db
+            prepare = operation_preparation(method)
+            work = prepare(call, params) if prepare is not None else None
+            call.prepared = work() if work is not None else None
 
             def job(tx):
                 call.db = tx.conn

@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from tidal.errors import AWSError
+from tidal.services.operation import operation_preparation
 from tidal.services.s3.multipart import MIN_PART_SIZE
 from tidal.storage.blobs import INLINE_MAX_BYTES
 
@@ -286,6 +287,34 @@ def test_a_complete_that_fails_after_assembly_rolls_back(s3, bucket):
     assert_intact(s3, upload_id)
     assert part_blobs <= s3.blobs.ids()
     assert complete(s3, upload_id, parts)["ETag"] == multipart_etag(PART_A, PART_B, PART_C)
+
+
+def test_the_copy_made_before_the_transaction_becomes_the_object(s3, bucket):
+    upload_id, parts = uploaded_three(s3)
+    part_blobs = s3.blobs.ids()
+    complete(s3, upload_id, parts)
+    [(_, _, blob_id, _)] = s3.object_rows()
+    assert s3.blobs.ids() == {blob_id} and blob_id not in part_blobs
+    assert s3("get_object", {"Bucket": bucket, "Key": "big.bin"})["Body"] == PART_A + PART_B + PART_C
+
+
+def test_a_copy_of_parts_resent_since_is_not_used(s3, bucket):
+    upload_id, parts = uploaded_three(s3)
+    params = {"Bucket": bucket, "Key": "big.bin", "UploadId": upload_id,
+              "MultipartUpload": {"Parts": [{"PartNumber": n, "ETag": e} for n, e in parts]}}
+    prepare = operation_preparation(s3.service.complete_multipart_upload)
+    stale_copy = prepare(s3.new_call(), params)()
+    # Part 2 sent again with the same bytes: same ETag, a new file, so the copy is of old files.
+    upload(s3, upload_id, 2, PART_B)
+
+    def complete_with_the_stale_copy(call):
+        call.prepared = stale_copy
+        return s3.service.complete_multipart_upload(call, params)
+
+    assert s3.write_job(complete_with_the_stale_copy)["ETag"] == multipart_etag(PART_A, PART_B, PART_C)
+    [(_, _, blob_id, _)] = s3.object_rows()
+    assert blob_id != stale_copy[1] and s3.blobs.ids() == {blob_id}
+    assert s3("get_object", {"Bucket": bucket, "Key": "big.bin"})["Body"] == PART_A + PART_B + PART_C
 
 
 # -- parts, abort, listings ---------------------------------------------------------------------

@@ -6,12 +6,13 @@ its body inline (up to INLINE_MAX_BYTES) or in a blob file, exactly as objects k
 an upload in progress survives a restart. Re-sending a part number replaces the part.
 
 CompleteMultipartUpload validates the whole part list before it touches anything (a refused
-complete leaves the upload as it was), then streams the parts file to file into one new blob
-(``copy_file_range``: the bytes never pass through Python), writes the object row as PutObject
-does, emits ``s3:ObjectCreated:CompleteMultipartUpload`` through PutObject's outbox path and
-drops the upload; the part blobs and any blob the object replaced go after COMMIT. The copy
-runs on the writer, inside the transaction: seconds for a multi-GB object, during which other
-writes wait.
+complete leaves the upload as it was), then joins the parts file to file into one new blob
+(:mod:`.assembly`), writes the object row as PutObject does, emits
+``s3:ObjectCreated:CompleteMultipartUpload`` through PutObject's outbox path and drops the
+upload; the part blobs and any blob the object replaced go after COMMIT. The copy takes
+about a second per GB, so it runs on a worker thread before the transaction, from the parts
+as they were then; the transaction uses it only if it chose the very same parts (a part
+re-sent meanwhile makes it copy again itself).
 
 The object row's ETag is AWS's multipart ETag (MD5 of the parts' binary MD5s, ``-<count>``), and
 its attributes record the part sizes, so GetObject/HeadObject with ``PartNumber`` serve one
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ import orjson
 from tidal.errors import AWSError
 from tidal.services.operation import Call, prepared_by, reads, writes
 from tidal.services.s3 import errors
+from tidal.services.s3.assembly import assemble
 from tidal.services.s3.bodies import StoredBody, body_preparation, request_body, store_body
 from tidal.services.s3.multipart_listing import MultipartListings
 from tidal.services.s3.objects import (
@@ -58,7 +59,6 @@ OBJECT_CREATED_COMPLETE_MULTIPART = "s3:ObjectCreated:CompleteMultipartUpload"
 MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last
 MAX_PART_NUMBER = 10000
 PARTS_ATTRIBUTE = "MultipartParts"  # in s3_objects.attributes: part sizes as [[size, repeat], ...]
-_COPY_CHUNK = 8 * 1024 * 1024
 
 _SELECT_UPLOAD = (
     "SELECT attributes, checksum_algorithm, checksum_type, initiated FROM s3_multipart_uploads"
@@ -138,34 +138,28 @@ def part_sizes(etag: str, attributes: bytes | None) -> list[int] | None:
     return sizes if etag.endswith(f"-{len(sizes)}") else None
 
 
-def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
-    """Append ``size`` bytes of the file at ``path`` to ``out_fd``, kernel to kernel where it can."""
-    with open(path, "rb") as source:
-        in_fd = source.fileno()
-        remaining = size
-        try:
-            while remaining:
-                copied = os.copy_file_range(in_fd, out_fd, min(remaining, 1 << 30))
-                if not copied:
-                    break
-                remaining -= copied
-        except (AttributeError, OSError):
-            # Not Linux, or a pair of files the kernel will not copy between: plain reads,
-            # carrying on from where copy_file_range left both offsets.
-            while remaining:
-                chunk = source.read(min(remaining, _COPY_CHUNK))
-                if not chunk:
-                    break
-                _write_all(out_fd, chunk)
-                remaining -= len(chunk)
-        if remaining:
-            raise OSError(f"blob {path} is shorter than its recorded size")
+class _Choice:
+    """The parts a complete uses: (part number, blob id, size) each, their MD5s, total size."""
+
+    __slots__ = ("parts", "digests", "total")
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[int, str | None, int]] = []
+        self.digests = bytearray()
+        self.total = 0
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _needs_copy(choice: _Choice) -> bool:
+    """Whether the object needs a new file: not when it fits its row, nor when it is one part's file."""
+    parts = choice.parts
+    return choice.total > INLINE_MAX_BYTES and not (len(parts) == 1 and parts[0][1] is not None)
+
+
+def _inline_part(conn: sqlite3.Connection, upload_id: str, number: int) -> bytes:
+    row = conn.execute(
+        "SELECT inline_body FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
+    ).fetchone()
+    return row[0] or b""
 
 
 class MultipartOperations(MultipartListings):
@@ -274,17 +268,9 @@ class MultipartOperations(MultipartListings):
             result[f"Checksum{algorithm}"] = checksum
         return result
 
-    @writes
-    def complete_multipart_upload(self, call: Call, params: dict) -> dict:
-        bucket = params["Bucket"]
-        key = params["Key"]
-        upload_id = params["UploadId"]
-        conn = call.db
-        row = conn.execute(_SELECT_FOR_PUT, (key, bucket)).fetchone()
-        if row is None:
-            raise errors.no_such_bucket(bucket)
-        replaced_blob = row[1]
-        attributes, _, _, _ = self._require_upload(conn, bucket, key, upload_id)
+    @staticmethod
+    def _choose_parts(conn: sqlite3.Connection, upload_id: str, params: dict) -> _Choice:
+        """The parts a complete names, checked against the stored ones; AWS's errors otherwise."""
         document = params.get("MultipartUpload")
         if document is None:
             raise malformed_xml()  # no body at all (our choice; an empty list is InvalidRequest)
@@ -306,9 +292,7 @@ class MultipartOperations(MultipartListings):
                 (upload_id,),
             )
         }
-        chosen: list[tuple[int, str | None, int]] = []  # (part number, blob id, size)
-        digests = bytearray()
-        total = 0
+        choice = _Choice()
         last = len(requested) - 1
         for index, entry in enumerate(requested):
             number = entry["PartNumber"]
@@ -321,20 +305,67 @@ class MultipartOperations(MultipartListings):
                 raise invalid_part(upload_id, number, given)
             if index != last and size < MIN_PART_SIZE:
                 raise entity_too_small(number, given, size)
-            digests += bytes.fromhex(etag)
-            total += size
-            chosen.append((number, blob_id, size))
+            choice.digests += bytes.fromhex(etag)
+            choice.total += size
+            choice.parts.append((number, blob_id, size))
+        return choice
+
+    def _prepare_complete(self, call: Call, params: dict) -> Callable[[], tuple[list, str]] | None:
+        """The file copy of a large complete, to run off the loop: ``(the parts it used, blob id)``."""
+        upload_id = params["UploadId"]
+        conn = self.env.db.reader()
+        try:
+            choice = self._choose_parts(conn, upload_id, params)
+        except AWSError:
+            return None  # the transaction finds the same fault and answers with it
+        if not _needs_copy(choice):
+            return None
+        pieces = [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
+                  for number, blob_id, size in choice.parts]
+        blobs = self.env.blobs
+        return lambda: (choice.parts, assemble(blobs, pieces))
+
+    @prepared_by(_prepare_complete)
+    @writes
+    def complete_multipart_upload(self, call: Call, params: dict) -> dict:
+        prepared: tuple[list, str] | None = call.prepared
+        try:
+            result, used_prepared = self._complete(call, params, prepared)
+        except BaseException:
+            if prepared is not None:
+                self.env.blobs.delete(prepared[1])  # nothing will point at it
+            raise
+        if prepared is not None and not used_prepared:
+            self.env.blobs.delete(prepared[1])  # the parts changed since: the copy is stale
+        return result
+
+    def _complete(self, call: Call, params: dict, prepared: tuple[list, str] | None) -> tuple[dict, bool]:
+        bucket = params["Bucket"]
+        key = params["Key"]
+        upload_id = params["UploadId"]
+        conn = call.db
+        row = conn.execute(_SELECT_FOR_PUT, (key, bucket)).fetchone()
+        if row is None:
+            raise errors.no_such_bucket(bucket)
+        replaced_blob = row[1]
+        attributes, _, _, _ = self._require_upload(conn, bucket, key, upload_id)
+        choice = self._choose_parts(conn, upload_id, params)
+        chosen, total = choice.parts, choice.total
         expected_size = params.get("MpuObjectSize")
         if expected_size is not None and expected_size != total:
             raise invalid_request(
                 f"The provided 'x-amz-mp-object-size' header value {expected_size} does not match what was"
                 f" computed: {total}"
             )
-        etag = f"{hashlib.md5(bytes(digests), usedforsecurity=False).hexdigest()}-{len(chosen)}"
+        etag = f"{hashlib.md5(bytes(choice.digests), usedforsecurity=False).hexdigest()}-{len(chosen)}"
         stored_attributes = orjson.loads(attributes) if attributes else {}
         stored_attributes[PARTS_ATTRIBUTE] = _size_runs([size for _, _, size in chosen])
         blobs = self.env.blobs
-        blob_id, inline_body, new_blob = self._assemble(conn, upload_id, chosen, total)
+        used_prepared = prepared is not None and prepared[0] == chosen
+        if used_prepared:
+            blob_id, inline_body, new_blob = prepared[1], None, False  # the caller owns its cleanup
+        else:
+            blob_id, inline_body, new_blob = self._assemble(conn, upload_id, choice)
         try:
             conn.execute(
                 _UPSERT_OBJECT,
@@ -357,44 +388,24 @@ class MultipartOperations(MultipartListings):
             call.after_commit(partial(blobs.delete, replaced_blob))
         # Path-style, as tidal serves it (AWS answers with its virtual-hosted URL).
         location = f"{self.env.config.endpoint}/{bucket}/{quote(key, safe='/')}"
-        return {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}
+        return {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}, used_prepared
 
     def _assemble(
-        self, conn: sqlite3.Connection, upload_id: str, chosen: list[tuple[int, str | None, int]], total: int
+        self, conn: sqlite3.Connection, upload_id: str, choice: _Choice
     ) -> tuple[str | None, bytes | None, bool]:
         """The object's body from its parts: (blob id, inline body, whether the blob is new)."""
-        blobs = self.env.blobs
-
-        def inline(number: int) -> bytes:
-            row = conn.execute(
-                "SELECT inline_body FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?",
-                (upload_id, number),
-            ).fetchone()
-            return row[0] or b""
-
-        if total <= INLINE_MAX_BYTES:
+        chosen = choice.parts
+        if choice.total <= INLINE_MAX_BYTES:
             body = b"".join(
-                inline(number) if blob_id is None else blobs.read(blob_id) for number, blob_id, _ in chosen
+                _inline_part(conn, upload_id, number) if blob_id is None else self.env.blobs.read(blob_id)
+                for number, blob_id, _ in chosen
             )
             return None, body, False
-        if len(chosen) == 1 and chosen[0][1] is not None:
+        if not _needs_copy(choice):
             return chosen[0][1], None, False  # one part in a blob of its own: the object's body as it is
-        blob_id = secrets.token_hex(16)
-        path = blobs.path(blob_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            for number, part_blob, size in chosen:
-                if part_blob is None:
-                    _write_all(fd, inline(number))
-                else:
-                    _copy_into(fd, blobs.path(part_blob), size)
-        except BaseException:
-            os.close(fd)
-            blobs.delete(blob_id)
-            raise
-        os.close(fd)
-        return blob_id, None, True
+        pieces = [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
+                  for number, blob_id, size in chosen]
+        return assemble(self.env.blobs, pieces), None, True
 
     @writes
     def abort_multipart_upload(self, call: Call, params: dict) -> dict:
