@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 
 from benchmarks.targets import Target, start_process
-from tidal.cli import _event_loop_factory
+from tidal.cli import event_loop_factory
 from tidal.gateway.http import start_http_server
 from tidal.testing import free_port
 from tidal.types import HttpRequest, HttpResponse
@@ -51,5 +51,5 @@ def start_floor(tmp: Path) -> Target:
 
 
 if __name__ == "__main__":
-    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(_serve(int(sys.argv[1])))

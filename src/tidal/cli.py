@@ -28,7 +28,8 @@ def _seconds_since_process_start() -> float | None:
         return None
 
 
-def _event_loop_factory():
+def event_loop_factory():
+    """uvloop's loop where it is installed (every platform but Windows), else asyncio's."""
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
@@ -80,7 +81,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     )
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+    with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
         runner.run(_serve(config, started))
     return 0
 
