@@ -3,7 +3,8 @@
 Hashing and writing a large body take time in proportion to its size (~0.5 s for 200 MB
 here). Done inside the write transaction, that time would stall the event loop, and with it
 every other request and delivery. So PutObject and UploadPart prepare large bodies on a
-worker thread first (``body_preparation``) and their transaction only records the result;
+worker thread first (``prepare_body``, their ``@prepared_by`` hook) and their transaction
+only records the result;
 small bodies, inline in the row, are stored within the transaction as before.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tidal.storage.blobs import INLINE_MAX_BYTES, BlobStore
 
@@ -44,9 +46,11 @@ def store_body(blobs: BlobStore, body: bytes) -> StoredBody:
     return StoredBody(etag, len(body), blobs.write(body), None)
 
 
-def body_preparation(blobs: BlobStore, params: dict) -> Callable[[], StoredBody] | None:
-    """The work to run off the loop before the transaction: storing a large body, else None."""
+def prepare_body(service: Any, call: Any, params: dict) -> Callable[[], StoredBody] | None:
+    """``@prepared_by`` hook of an operation that stores its ``Body``: storing a large body,
+    to run off the loop before the transaction; None for a small one."""
     body = request_body(params)
     if len(body) <= INLINE_MAX_BYTES:
         return None
+    blobs = service.env.blobs
     return lambda: store_body(blobs, body)

@@ -38,8 +38,8 @@ import orjson
 from tidal.errors import AWSError
 from tidal.services.operation import Call, prepared_by, reads, writes
 from tidal.services.s3 import errors
-from tidal.services.s3.assembly import assemble
-from tidal.services.s3.bodies import StoredBody, body_preparation, request_body, store_body
+from tidal.services.s3.assembly import Piece, assemble
+from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
 from tidal.services.s3.multipart_listing import MultipartListings
 from tidal.services.s3.objects import (
     _SELECT_FOR_PUT,
@@ -162,6 +162,12 @@ def _inline_part(conn: sqlite3.Connection, upload_id: str, number: int) -> bytes
     return row[0] or b""
 
 
+def _pieces(conn: sqlite3.Connection, upload_id: str, choice: _Choice) -> list[Piece]:
+    """What the assembly copies: each chosen part's file, or its inline body read now."""
+    return [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
+            for number, blob_id, size in choice.parts]
+
+
 class MultipartOperations(MultipartListings):
     """Mixed into :class:`tidal.services.s3.service.S3Service` ahead of ObjectOperations.
 
@@ -229,10 +235,7 @@ class MultipartOperations(MultipartListings):
             result["ChecksumType"] = checksum_type
         return result
 
-    def _prepare_part(self, call: Call, params: dict) -> Callable[[], StoredBody] | None:
-        return body_preparation(self.env.blobs, params)
-
-    @prepared_by(_prepare_part)
+    @prepared_by(prepare_body)
     @writes
     def upload_part(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
@@ -320,8 +323,7 @@ class MultipartOperations(MultipartListings):
             return None  # the transaction finds the same fault and answers with it
         if not _needs_copy(choice):
             return None
-        pieces = [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
-                  for number, blob_id, size in choice.parts]
+        pieces = _pieces(conn, upload_id, choice)
         blobs = self.env.blobs
         return lambda: (choice.parts, assemble(blobs, pieces))
 
@@ -403,9 +405,7 @@ class MultipartOperations(MultipartListings):
             return None, body, False
         if not _needs_copy(choice):
             return chosen[0][1], None, False  # one part in a blob of its own: the object's body as it is
-        pieces = [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
-                  for number, blob_id, size in chosen]
-        return assemble(self.env.blobs, pieces), None, True
+        return assemble(self.env.blobs, _pieces(conn, upload_id, choice)), None, True
 
     @writes
     def abort_multipart_upload(self, call: Call, params: dict) -> dict:

@@ -26,7 +26,7 @@ from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.errors import AWSError
 from tidal.services.operation import Call, prepared_by, reads, writes
 from tidal.services.s3 import errors
-from tidal.services.s3.bodies import StoredBody, body_preparation, request_body, store_body
+from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
 from tidal.services.s3.events import (
     OBJECT_CREATED_PUT,
     OBJECT_REMOVED_DELETE,
@@ -226,10 +226,7 @@ class ObjectOperations:
 
     # -- writes ----------------------------------------------------------------------------
 
-    def _prepare_body(self, call: Call, params: dict) -> Callable[[], StoredBody] | None:
-        return body_preparation(self.env.blobs, params)
-
-    @prepared_by(_prepare_body)
+    @prepared_by(prepare_body)
     @writes
     def put_object(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
