@@ -115,15 +115,13 @@ class BoundUpdate:
     any item is read (the caller refuses key attributes with them).
     """
 
-    __slots__ = ("expression", "tree")
+    __slots__ = ("expression", "tree", "touched_attributes")
 
     def __init__(self, expression: UpdateExpression, tree: Tree) -> None:
         self.expression = expression
         self.tree = tree
-
-    @property
-    def touched_attributes(self) -> frozenset[str]:
-        return frozenset(self.tree)
+        # Once per binding, and bindings are memoized: not once per request.
+        self.touched_attributes: frozenset[str] = frozenset(tree)
 
     @property
     def updated_paths(self) -> list[tuple]:
