@@ -39,8 +39,12 @@ def event_loop_factory():
 
 async def _serve(config: Config, started: float) -> None:
     from tidal.server import Tidal
+    from tidal.storage.database import DatabaseInUseError
 
-    app = Tidal(config)
+    try:
+        app = Tidal(config)
+    except DatabaseInUseError:
+        raise SystemExit(f"tidal: {config.data_dir} is in use by another tidal; stop it or pass another --data-dir") from None
     try:
         await app.start()
     except OSError as exc:

@@ -85,3 +85,19 @@ def test_port_in_use_is_a_clear_message_not_a_traceback(tmp_path):
     assert out.returncode == 1
     assert f"tidal: cannot listen on 127.0.0.1:{port}" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_second_tidal_on_the_same_data_dir_is_refused_at_once(tmp_path):
+    with TidalProcess(tmp_path / "data") as first:
+        first.client("s3").create_bucket(Bucket="still-mine")
+        # Refused, not left waiting out SQLite's 30 s busy timeout (which would expire this).
+        out = subprocess.run(
+            [sys.executable, "-m", "tidal", "up", "--port", str(free_port()), "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=25,
+        )
+        assert out.returncode == 1
+        assert "is in use by another tidal" in out.stderr
+        assert "Traceback" not in out.stderr
+        # the first one is unharmed
+        names = [b["Name"] for b in first.client("s3").list_buckets()["Buckets"]]
+        assert names == ["still-mine"]

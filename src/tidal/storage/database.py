@@ -17,6 +17,15 @@ WAL with synchronous=NORMAL: a commit survives the death of the process (kill -9
 is tidal's durability promise; ``durable_fsync=True`` (synchronous=FULL) also survives
 power loss, at the cost of an fsync per group.
 
+One process owns the database. Its connections open it through SQLite's ``unix-excl`` VFS:
+the process takes an exclusive lock on the file once, at open, and keeps the WAL index in
+its own memory, so connections in the process coordinate without a system call, where the
+default VFS spends six fcntl() calls on the -shm file per write transaction and two per
+read (measured: a read-modify-write transaction 8.6 → 5.1 µs, a reader's SELECT 3.9 →
+2.0 µs). Readers keep their own connections and snapshots as before. Another process
+(a second ``tidal up`` on the same data dir) is refused at once with
+:class:`DatabaseInUseError` instead of sharing the files.
+
 Threads other than the loop's use :meth:`Database.write_sync`: with the loop running it
 posts the job to the loop and waits; before there is a loop (tests, tools) it runs the
 job at once on the caller's thread, under the writer lock.
@@ -37,6 +46,12 @@ T = TypeVar("T")
 
 Done = Callable[[Any, "BaseException | None"], None]
 
+# sqlite3 binds int, float, str and bytearray directly but sends every bytes parameter (keys,
+# items, blob ids) through its adapter registry, whose miss looks up
+# PrepareProtocol.__adapt__ and so builds and discards an AttributeError each time. bytes
+# registered as its own adapter (bytes.__bytes__(b) is b) makes that a dictionary hit.
+sqlite3.register_adapter(bytes, bytes.__bytes__)
+
 # The writer asks for a checkpoint every this many commits (a commit adds a few pages);
 # the checkpointer also looks once a second. A WAL that was reset is cut back to
 # _WAL_SIZE_LIMIT bytes, so a burst does not leave a huge file behind.
@@ -47,6 +62,14 @@ _WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
 class ClosedError(Exception):
     """A write arrived after :meth:`Database.close`."""
+
+
+class DatabaseInUseError(Exception):
+    """Another process has the database open (another tidal on the same data dir)."""
+
+
+# Where the platform's SQLite has no unix-excl VFS (Windows), the default one.
+_EXCLUSIVE_VFS = "unix-excl"
 
 
 class WriteTx:
@@ -103,8 +126,15 @@ class Database:
         self._flush_scheduled = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        conn = self._connect()
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._uri = self._database_uri()
+        try:
+            conn = self._connect(busy_timeout=0)
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise DatabaseInUseError(f"{self.path} is in use by another process (another tidal on this data dir?)") from None
+            raise
+        conn.execute("PRAGMA busy_timeout=30000")
         # Checkpoints happen on the checkpointer thread, not inside a commit on the loop.
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT}")
@@ -118,8 +148,17 @@ class Database:
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="tidal-checkpointer", daemon=True)
         self._checkpointer.start()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+    def _database_uri(self) -> str:
+        uri = self.path.resolve().as_uri()
+        try:
+            sqlite3.connect(f"{uri}?vfs={_EXCLUSIVE_VFS}&mode=memory", uri=True).close()
+        except sqlite3.OperationalError:  # "no such vfs"
+            return uri
+        return f"{uri}?vfs={_EXCLUSIVE_VFS}"
+
+    def _connect(self, busy_timeout: float = 30) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False,
+                               timeout=busy_timeout)
         conn.execute(f"PRAGMA synchronous={self._sync}")
         conn.execute("PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA cache_size=-65536")
