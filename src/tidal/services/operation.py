@@ -20,10 +20,11 @@ member names). Errors are raised as :class:`tidal.errors.AWSError`.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from tidal.storage.database import Connection
 
 if TYPE_CHECKING:
     from tidal.storage.database import Database, WriteTx
@@ -86,7 +87,7 @@ class Call:
     now: float  # epoch seconds when the request arrived
     client_ip: str = "127.0.0.1"
     # Set by the dispatcher: the connection to use (the writer's for @writes).
-    db: sqlite3.Connection | None = None
+    db: Connection | None = None
     tx: WriteTx | None = None
     database: Database | None = None
     prepared: Any = None  # what a @prepared_by operation's work returned

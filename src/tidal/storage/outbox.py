@@ -8,11 +8,10 @@ kept afterwards as the delivery record. Nothing in flight is persisted: after a 
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tidal.storage.database import Database, WriteTx
+from tidal.storage.database import Connection, Database, WriteTx
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -59,12 +58,12 @@ class Outbox:
         self._listeners.append(listener)
 
     def emit(self, tx: WriteTx, kind: str, target: str, payload: bytes, now: float) -> int:
-        cur = tx.conn.execute(
+        tx.conn.execute(
             "INSERT INTO outbox (kind, target, payload, created_at, due_at) VALUES (?, ?, ?, ?, ?)",
             (kind, target, payload, now, now),
         )
         self._emitted = True
-        return cur.lastrowid  # type: ignore[return-value]
+        return tx.conn.last_insert_rowid()
 
     def _after_group_commit(self) -> None:
         if self._emitted:
@@ -72,7 +71,7 @@ class Outbox:
             for listener in self._listeners:
                 listener()
 
-    def due(self, kind: str, now: float, limit: int, conn: sqlite3.Connection | None = None) -> list[OutboxRow]:
+    def due(self, kind: str, now: float, limit: int, conn: Connection | None = None) -> list[OutboxRow]:
         conn = conn or self._db.reader()
         rows = conn.execute(
             "SELECT id, kind, target, payload, created_at, due_at, attempts FROM outbox"
@@ -81,7 +80,7 @@ class Outbox:
         ).fetchall()
         return [OutboxRow(*row) for row in rows]
 
-    def next_due_at_after(self, kind: str, now: float, conn: sqlite3.Connection | None = None) -> float | None:
+    def next_due_at_after(self, kind: str, now: float, conn: Connection | None = None) -> float | None:
         """When the earliest pending event that is not yet due becomes due (retries wait)."""
         conn = conn or self._db.reader()
         row = conn.execute(
@@ -103,7 +102,7 @@ class Outbox:
             (due_at, attempts, error, row_id),
         )
 
-    def delivery_summary(self, since: float, conn: sqlite3.Connection | None = None) -> dict[str, float | int | None]:
+    def delivery_summary(self, since: float, conn: Connection | None = None) -> dict[str, float | int | None]:
         """Events created since ``since``: how many finished how, and created→finished latency."""
         conn = conn or self._db.reader()
         states = dict(conn.execute(

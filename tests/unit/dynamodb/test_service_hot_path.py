@@ -33,31 +33,41 @@ def ddb(empty_ddb):
     return empty_ddb
 
 
+def _recorder(statements: list[str]):
+    """An apsw exec tracer that records each statement's SQL and lets it run."""
+
+    def trace(cursor, sql, bindings):
+        statements.append(sql)
+        return True
+
+    return trace
+
+
 def test_seed_update_is_one_select_and_one_write(ddb):
     ddb.update_item(**seed_update("warm"))
     statements: list[str] = []
 
     def job(tx):
-        tx.conn.set_trace_callback(statements.append)
+        tx.conn.exec_trace = _recorder(statements)
         try:
             return ddb.service.update_item(ddb.make_call(tx), seed_update("warm"))
         finally:
-            tx.conn.set_trace_callback(None)
+            tx.conn.exec_trace = None
 
     assert ddb.env.db.write_sync(job) == {"Attributes": {"count": {"N": "2"}}}
     assert [sql.split()[0] for sql in statements] == ["SELECT", "UPDATE"]
-    assert "FROM dynamodb_items WHERE table_id = 1 AND partition = " in statements[0]
+    assert "FROM dynamodb_items WHERE table_id = ? AND partition = ?" in statements[0]
 
 
 def test_seed_update_of_a_new_item_inserts_it(ddb):
     statements: list[str] = []
 
     def job(tx):
-        tx.conn.set_trace_callback(statements.append)
+        tx.conn.exec_trace = _recorder(statements)
         try:
             return ddb.service.update_item(ddb.make_call(tx), seed_update("new"))
         finally:
-            tx.conn.set_trace_callback(None)
+            tx.conn.exec_trace = None
 
     assert ddb.env.db.write_sync(job) == {"Attributes": {"count": {"N": "1"}}}
     assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT"]
@@ -70,13 +80,13 @@ def test_blind_put_is_one_statement(ddb):
     statements: list[str] = []
 
     def job(tx):
-        tx.conn.set_trace_callback(statements.append)
+        tx.conn.exec_trace = _recorder(statements)
         try:
             return ddb.service.put_item(
                 ddb.make_call(tx), {"TableName": "counts", "Item": {"key": {"S": "k"}, "v": {"N": "1"}}}
             )
         finally:
-            tx.conn.set_trace_callback(None)
+            tx.conn.exec_trace = None
 
     ddb.env.db.write_sync(job)
     assert [sql.split()[0] for sql in statements] == ["INSERT"]

@@ -1,5 +1,4 @@
 import asyncio
-import sqlite3
 import threading
 
 import pytest
@@ -27,7 +26,7 @@ def test_failing_job_rolls_back_only_itself_in_a_group(db):
             tx.execute("INSERT INTO t VALUES ('bad', 1)")
             raise ValueError("nope")
 
-        futures = [db.write(lambda tx, i=i: tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{i}", i)).rowcount)
+        futures = [db.write(lambda tx, i=i: (tx.execute("INSERT INTO t VALUES (?, ?)", (f"k{i}", i)), tx.conn.changes())[1])
                    for i in range(50)]
         futures.insert(25, db.write(bad))
         return await asyncio.gather(*futures, return_exceptions=True)
@@ -63,8 +62,13 @@ def test_result_only_after_commit_is_visible_to_another_connection(db, tmp_path)
         return "done"
 
     assert db.write_sync(job) == "done"
-    other = sqlite3.connect(tmp_path / "t.db")
-    assert other.execute("SELECT v FROM t WHERE k='c'").fetchone() == (3,)
+    seen = []
+    reading = threading.Thread(
+        target=lambda: seen.append(db.reader().execute("SELECT v FROM t WHERE k='c'").fetchone())
+    )
+    reading.start()
+    reading.join()
+    assert seen == [(3,)]  # a thread's own read connection, opened now
 
 
 def test_concurrent_threads_read_modify_write_is_atomic(db):

@@ -15,7 +15,6 @@ made of the same pieces: a request is checked by ``_put_target`` / ``_update_tar
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import orjson
@@ -42,6 +41,7 @@ from tidal.services.dynamodb.values import (
     validate_item,
 )
 from tidal.services.operation import Call, reads, writes
+from tidal.storage.database import Connection
 
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -180,7 +180,7 @@ def bound_projection(params: dict[str, Any]) -> BoundProjection | None:
     return projection
 
 
-def read_old(conn: sqlite3.Connection, table: Table, key: EncodedKey) -> tuple[dict | None, int]:
+def read_old(conn: Connection, table: Table, key: EncodedKey) -> tuple[dict | None, int]:
     """The stored item at ``key`` and its size (``None, 0`` when there is none)."""
     row = read_item(conn, table.id, key)
     if row is None:

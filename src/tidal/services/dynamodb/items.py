@@ -9,10 +9,10 @@ parsing the blob.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 
 from tidal.services.dynamodb.keys import EncodedKey
+from tidal.storage.database import Connection
 
 ITEMS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS dynamodb_items (
@@ -44,13 +44,13 @@ _DELETE = "DELETE FROM dynamodb_items WHERE table_id = ? AND partition = ? AND h
 _SCAN_ORDER = " ORDER BY partition, hash_key, range_key LIMIT ?"
 
 
-def read_item(conn: sqlite3.Connection, table_id: int, key: EncodedKey) -> tuple[bytes, int] | None:
+def read_item(conn: Connection, table_id: int, key: EncodedKey) -> tuple[bytes, int] | None:
     """The stored blob and size of the item at ``key``, if there is one."""
     return conn.execute(_GET, (table_id, key.partition, key.hash_key, key.range_key)).fetchone()
 
 
 def write_item(
-    conn: sqlite3.Connection, table_id: int, key: EncodedKey, blob: bytes, size: int, exists: bool = False
+    conn: Connection, table_id: int, key: EncodedKey, blob: bytes, size: int, exists: bool = False
 ) -> None:
     """Store the item at ``key``; ``exists`` says the caller read a stored item there (in this
     transaction), so the row is rewritten in place rather than inserted or replaced."""
@@ -60,12 +60,12 @@ def write_item(
         conn.execute(_PUT, (table_id, key.partition, key.hash_key, key.range_key, size, blob))
 
 
-def remove_item(conn: sqlite3.Connection, table_id: int, key: EncodedKey) -> None:
+def remove_item(conn: Connection, table_id: int, key: EncodedKey) -> None:
     conn.execute(_DELETE, (table_id, key.partition, key.hash_key, key.range_key))
 
 
 def scan_rows(
-    conn: sqlite3.Connection,
+    conn: Connection,
     table_id: int,
     after: EncodedKey | None,
     partitions: tuple[int, int] | None,
@@ -89,7 +89,7 @@ def scan_rows(
 
 
 def query_rows(
-    conn: sqlite3.Connection,
+    conn: Connection,
     table_id: int,
     partition: int,
     hash_key: bytes,
@@ -116,7 +116,7 @@ def query_rows(
     return conn.execute(sql, args)
 
 
-def table_statistics(conn: sqlite3.Connection, table_id: int) -> tuple[int, int]:
+def table_statistics(conn: Connection, table_id: int) -> tuple[int, int]:
     """``(ItemCount, TableSizeBytes)``, counted now.
 
     AWS refreshes these about every six hours; tidal counts them when asked (a range walk
@@ -128,6 +128,6 @@ def table_statistics(conn: sqlite3.Connection, table_id: int) -> tuple[int, int]
     return count, size
 
 
-def drop_items(conn: sqlite3.Connection, table_id: int) -> None:
+def drop_items(conn: Connection, table_id: int) -> None:
     """Remove every item of a deleted table (inside DeleteTable's transaction)."""
     conn.execute("DELETE FROM dynamodb_items WHERE table_id = ?", (table_id,))

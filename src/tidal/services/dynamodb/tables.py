@@ -8,7 +8,6 @@ any thread (dict reads and writes are atomic under the GIL).
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ import orjson
 
 from tidal.errors import AWSError
 from tidal.services.dynamodb.keys import KeySchema
+from tidal.storage.database import Connection
 
 TABLES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS dynamodb_tables (
@@ -111,7 +111,7 @@ class TableCatalog:
     def __init__(self) -> None:
         self._tables: dict[tuple[str, str, str], Table] = {}
 
-    def load(self, conn: sqlite3.Connection) -> None:
+    def load(self, conn: Connection) -> None:
         rows = conn.execute(
             "SELECT id, account_id, region, name, table_uuid, created_at, definition FROM dynamodb_tables"
         ).fetchall()
@@ -135,7 +135,7 @@ class TableCatalog:
 # -- persistence -------------------------------------------------------------------------------
 
 
-def find_table_row(conn: sqlite3.Connection, account_id: str, region: str, name: str) -> Table | None:
+def find_table_row(conn: Connection, account_id: str, region: str, name: str) -> Table | None:
     """The committed (or, on the writer, this transaction's) table of that name."""
     row = conn.execute(
         "SELECT id, account_id, region, name, table_uuid, created_at, definition FROM dynamodb_tables"
@@ -148,7 +148,7 @@ def find_table_row(conn: sqlite3.Connection, account_id: str, region: str, name:
 
 
 def insert_table(
-    conn: sqlite3.Connection,
+    conn: Connection,
     account_id: str,
     region: str,
     name: str,
@@ -156,20 +156,20 @@ def insert_table(
     created_at: float,
     definition: dict[str, Any],
 ) -> Table:
-    cur = conn.execute(
+    conn.execute(
         "INSERT INTO dynamodb_tables (account_id, region, name, table_uuid, created_at, definition)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (account_id, region, name, table_uuid, created_at, orjson.dumps(definition)),
     )
-    return Table(cur.lastrowid, account_id, region, name, table_uuid, created_at, definition)  # type: ignore[arg-type]
+    return Table(conn.last_insert_rowid(), account_id, region, name, table_uuid, created_at, definition)
 
 
-def delete_table_row(conn: sqlite3.Connection, table: Table) -> None:
+def delete_table_row(conn: Connection, table: Table) -> None:
     conn.execute("DELETE FROM dynamodb_tables WHERE id = ?", (table.id,))
 
 
 def table_names(
-    conn: sqlite3.Connection, account_id: str, region: str, after: str | None, limit: int
+    conn: Connection, account_id: str, region: str, after: str | None, limit: int
 ) -> list[str]:
     """Table names in order, those after ``after`` (exclusive), at most ``limit``."""
     return [

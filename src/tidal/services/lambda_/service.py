@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from typing import Any
 
 from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
@@ -58,6 +57,7 @@ from tidal.services.lambda_.policy import (
 from tidal.services.lambda_.record import FunctionRecord, lambda_timestamp
 from tidal.services.lambda_.runnables import RunnableCache
 from tidal.services.operation import Call, awaits, reads, writes
+from tidal.storage.database import Connection
 
 SCHEMA = store.SCHEMA
 
@@ -471,7 +471,7 @@ class LambdaService:
         except Exception:  # noqa: BLE001 - a failed cleanup must not surface anywhere else
             log.exception("retiring the workers of %s", name)
 
-    def _remove_unused_code(self, name: str, conn: sqlite3.Connection) -> None:
+    def _remove_unused_code(self, name: str, conn: Connection) -> None:
         self.code.remove_unused(name, store.code_digests_in_use(conn, name))
 
 

@@ -7,12 +7,12 @@ as GetPolicy shows them.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import orjson
 
 from tidal.services.lambda_.record import FunctionRecord
+from tidal.storage.database import Connection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lambda_functions (
@@ -42,41 +42,41 @@ CREATE TABLE IF NOT EXISTS lambda_event_invoke_configs (
 # -- functions ---------------------------------------------------------------------------
 
 
-def load_function(conn: sqlite3.Connection, region: str, name: str) -> FunctionRecord | None:
+def load_function(conn: Connection, region: str, name: str) -> FunctionRecord | None:
     row = conn.execute(
         "SELECT record FROM lambda_functions WHERE region = ? AND name = ?", (region, name)
     ).fetchone()
     return FunctionRecord.from_json(row[0]) if row else None
 
 
-def function_exists(conn: sqlite3.Connection, region: str, name: str) -> bool:
+def function_exists(conn: Connection, region: str, name: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM lambda_functions WHERE region = ? AND name = ?", (region, name)
     ).fetchone()
     return row is not None
 
 
-def insert_function(conn: sqlite3.Connection, record: FunctionRecord) -> None:
+def insert_function(conn: Connection, record: FunctionRecord) -> None:
     conn.execute(
         "INSERT INTO lambda_functions (region, name, record) VALUES (?, ?, ?)",
         (record.region, record.name, record.to_json()),
     )
 
 
-def save_function(conn: sqlite3.Connection, record: FunctionRecord) -> None:
+def save_function(conn: Connection, record: FunctionRecord) -> None:
     conn.execute(
         "UPDATE lambda_functions SET record = ? WHERE region = ? AND name = ?",
         (record.to_json(), record.region, record.name),
     )
 
 
-def delete_function(conn: sqlite3.Connection, region: str, name: str) -> None:
+def delete_function(conn: Connection, region: str, name: str) -> None:
     for table in ("lambda_functions", "lambda_policy_statements", "lambda_event_invoke_configs"):
         conn.execute(f"DELETE FROM {table} WHERE region = ? AND name = ?", (region, name))
 
 
 def list_functions(
-    conn: sqlite3.Connection, region: str, after: str | None, limit: int
+    conn: Connection, region: str, after: str | None, limit: int
 ) -> tuple[list[FunctionRecord], bool]:
     """Up to ``limit`` functions by name after ``after``, and whether more follow."""
     rows = conn.execute(
@@ -86,7 +86,7 @@ def list_functions(
     return [FunctionRecord.from_json(row[0]) for row in rows[:limit]], len(rows) > limit
 
 
-def code_digests_in_use(conn: sqlite3.Connection, name: str) -> set[str]:
+def code_digests_in_use(conn: Connection, name: str) -> set[str]:
     """The packages (sha256 hex) functions of this name use, in any region."""
     rows = conn.execute("SELECT record FROM lambda_functions WHERE name = ?", (name,)).fetchall()
     return {FunctionRecord.from_json(row[0]).code_sha256_hex for row in rows}
@@ -95,7 +95,7 @@ def code_digests_in_use(conn: sqlite3.Connection, name: str) -> set[str]:
 # -- policy statements -------------------------------------------------------------------
 
 
-def policy_statements(conn: sqlite3.Connection, region: str, name: str) -> list[dict[str, Any]]:
+def policy_statements(conn: Connection, region: str, name: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         "SELECT statement FROM lambda_policy_statements WHERE region = ? AND name = ? ORDER BY position",
         (region, name),
@@ -103,7 +103,7 @@ def policy_statements(conn: sqlite3.Connection, region: str, name: str) -> list[
     return [orjson.loads(row[0]) for row in rows]
 
 
-def statement_exists(conn: sqlite3.Connection, region: str, name: str, sid: str) -> bool:
+def statement_exists(conn: Connection, region: str, name: str, sid: str) -> bool:
     row = conn.execute(
         "SELECT 1 FROM lambda_policy_statements WHERE region = ? AND name = ? AND sid = ?",
         (region, name, sid),
@@ -111,7 +111,7 @@ def statement_exists(conn: sqlite3.Connection, region: str, name: str, sid: str)
     return row is not None
 
 
-def add_statement(conn: sqlite3.Connection, region: str, name: str, statement: dict[str, Any]) -> None:
+def add_statement(conn: Connection, region: str, name: str, statement: dict[str, Any]) -> None:
     (position,) = conn.execute(
         "SELECT COALESCE(MAX(position), 0) + 1 FROM lambda_policy_statements WHERE region = ? AND name = ?",
         (region, name),
@@ -122,18 +122,18 @@ def add_statement(conn: sqlite3.Connection, region: str, name: str, statement: d
     )
 
 
-def remove_statement(conn: sqlite3.Connection, region: str, name: str, sid: str) -> bool:
-    cur = conn.execute(
+def remove_statement(conn: Connection, region: str, name: str, sid: str) -> bool:
+    conn.execute(
         "DELETE FROM lambda_policy_statements WHERE region = ? AND name = ? AND sid = ?", (region, name, sid)
     )
-    return cur.rowcount > 0
+    return conn.changes() > 0
 
 
 # -- event invoke configurations ---------------------------------------------------------
 
 
 def event_invoke_config(
-    conn: sqlite3.Connection, region: str, name: str, qualifier: str
+    conn: Connection, region: str, name: str, qualifier: str
 ) -> dict[str, Any] | None:
     row = conn.execute(
         "SELECT config FROM lambda_event_invoke_configs WHERE region = ? AND name = ? AND qualifier = ?",
@@ -143,7 +143,7 @@ def event_invoke_config(
 
 
 def event_invoke_configs(
-    conn: sqlite3.Connection, region: str, name: str
+    conn: Connection, region: str, name: str
 ) -> list[tuple[str, dict[str, Any]]]:
     rows = conn.execute(
         "SELECT qualifier, config FROM lambda_event_invoke_configs WHERE region = ? AND name = ? ORDER BY qualifier",
@@ -153,7 +153,7 @@ def event_invoke_configs(
 
 
 def put_event_invoke_config(
-    conn: sqlite3.Connection, region: str, name: str, qualifier: str, config: dict[str, Any]
+    conn: Connection, region: str, name: str, qualifier: str, config: dict[str, Any]
 ) -> None:
     conn.execute(
         "INSERT INTO lambda_event_invoke_configs (region, name, qualifier, config) VALUES (?, ?, ?, ?)"
@@ -162,9 +162,9 @@ def put_event_invoke_config(
     )
 
 
-def delete_event_invoke_config(conn: sqlite3.Connection, region: str, name: str, qualifier: str) -> bool:
-    cur = conn.execute(
+def delete_event_invoke_config(conn: Connection, region: str, name: str, qualifier: str) -> bool:
+    conn.execute(
         "DELETE FROM lambda_event_invoke_configs WHERE region = ? AND name = ? AND qualifier = ?",
         (region, name, qualifier),
     )
-    return cur.rowcount > 0
+    return conn.changes() > 0

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sqlite3
 from dataclasses import dataclass, field
 
 from tidal.errors import AWSError
 from tidal.services.s3.errors import invalid_argument
+from tidal.storage.database import Connection
 
 DEFAULT_MAX_KEYS = 1000
 
@@ -75,7 +75,7 @@ def after_all_with_prefix(prefix: str) -> str | None:
 
 
 def list_page(
-    conn: sqlite3.Connection,
+    conn: Connection,
     bucket: str,
     *,
     prefix: str = "",

@@ -50,10 +50,10 @@ from tidal.services.s3.objects import (
 from tidal.storage.blobs import INLINE_MAX_BYTES
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
 
     from tidal.services.environment import ServiceEnv
+    from tidal.storage.database import Connection
 
 OBJECT_CREATED_COMPLETE_MULTIPART = "s3:ObjectCreated:CompleteMultipartUpload"
 MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last
@@ -155,14 +155,14 @@ def _needs_copy(choice: _Choice) -> bool:
     return choice.total > INLINE_MAX_BYTES and not (len(parts) == 1 and parts[0][1] is not None)
 
 
-def _inline_part(conn: sqlite3.Connection, upload_id: str, number: int) -> bytes:
+def _inline_part(conn: Connection, upload_id: str, number: int) -> bytes:
     row = conn.execute(
         "SELECT inline_body FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
     ).fetchone()
     return row[0] or b""
 
 
-def _pieces(conn: sqlite3.Connection, upload_id: str, choice: _Choice) -> list[Piece]:
+def _pieces(conn: Connection, upload_id: str, choice: _Choice) -> list[Piece]:
     """What the assembly copies: each chosen part's file, or its inline body read now."""
     return [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
             for number, blob_id, size in choice.parts]
@@ -177,7 +177,7 @@ class MultipartOperations(MultipartListings):
 
     env: ServiceEnv
     _notify: Callable[..., int]
-    _missing_object: Callable[[sqlite3.Connection, str, str], AWSError]
+    _missing_object: Callable[[Connection, str, str], AWSError]
     _read_object: Callable[[Call, dict, bool], dict]
 
     # -- uploads ---------------------------------------------------------------------------
@@ -188,7 +188,7 @@ class MultipartOperations(MultipartListings):
         return base64.urlsafe_b64encode(raw).decode("ascii")
 
     @staticmethod
-    def _require_upload(conn: sqlite3.Connection, bucket: str, key: str, upload_id: str) -> tuple:
+    def _require_upload(conn: Connection, bucket: str, key: str, upload_id: str) -> tuple:
         row = conn.execute(_SELECT_UPLOAD, (upload_id, bucket, key)).fetchone()
         if row is None:
             raise no_such_upload(upload_id)
@@ -272,7 +272,7 @@ class MultipartOperations(MultipartListings):
         return result
 
     @staticmethod
-    def _choose_parts(conn: sqlite3.Connection, upload_id: str, params: dict) -> _Choice:
+    def _choose_parts(conn: Connection, upload_id: str, params: dict) -> _Choice:
         """The parts a complete names, checked against the stored ones; AWS's errors otherwise."""
         document = params.get("MultipartUpload")
         if document is None:
@@ -393,7 +393,7 @@ class MultipartOperations(MultipartListings):
         return {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}, used_prepared
 
     def _assemble(
-        self, conn: sqlite3.Connection, upload_id: str, choice: _Choice
+        self, conn: Connection, upload_id: str, choice: _Choice
     ) -> tuple[str | None, bytes | None, bool]:
         """The object's body from its parts: (blob id, inline body, whether the blob is new)."""
         chosen = choice.parts

@@ -18,8 +18,9 @@ from tidal.services.s3.events import owner_canonical_id
 from tidal.services.s3.objects import STANDARD
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
+
+    from tidal.storage.database import Connection
 
 MAX_LISTED = 1000  # the most parts / uploads one page lists, and the default
 INT32_MAX = 2147483647
@@ -56,8 +57,8 @@ class MultipartListings:
     """Base of :class:`.multipart.MultipartOperations`, which provides ``_require_upload``;
     S3Service provides ``_require_bucket``."""
 
-    _require_bucket: Callable[[sqlite3.Connection, str], tuple]
-    _require_upload: Callable[[sqlite3.Connection, str, str, str], tuple]
+    _require_bucket: Callable[[Connection, str], tuple]
+    _require_upload: Callable[[Connection, str, str, str], tuple]
 
     @reads
     def list_parts(self, call: Call, params: dict) -> dict:

