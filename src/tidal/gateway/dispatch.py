@@ -80,8 +80,8 @@ class Dispatcher:
 
     def request_id(self, service: str) -> str:
         if service == "s3":
-            return self._ids.hex(16, upper=True)
-        return self._ids.uuid4()
+            return self._ids.request_hex()
+        return self._ids.request_id()
 
     def __call__(self, request: HttpRequest, respond: Respond) -> None:
         path = request.path

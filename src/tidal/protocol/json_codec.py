@@ -153,6 +153,8 @@ class JsonCodec:
         self._opaque = opaque_shapes
         self._readers: dict[tuple[str, str | None, bool], Reader] = {}
         self._writers: dict[tuple[str, str | None], Writer | None] = {}
+        # Readers that return the very value they were given (type-checked, not converted).
+        self._kept_readers: set[Reader] = set()
 
     # -- readers -------------------------------------------------------------------------
 
@@ -202,11 +204,14 @@ class JsonCodec:
         return self._structure_reader(shape, False, members)
 
     def _structure_reader(self, shape: Shape, keep: bool, names: list[str] | None = None) -> Reader:
-        members: dict[str, tuple[str, Reader]] = {}
+        # (member name, reader, is a string): strings, most members of most requests, are
+        # checked inline rather than by a call.
+        members: dict[str, tuple[str, Reader, bool]] = {}
         for name in names if names is not None else shape.members:
             member = shape.members[name]
             wire_name = member.serialization.get("name", name)
-            members[wire_name] = (name, self.reader(member, keep))
+            reader = self.reader(member, keep)
+            members[wire_name] = (name, reader, reader is _read_string)
         lookup = members.get
 
         if keep:
@@ -216,10 +221,11 @@ class JsonCodec:
                     raise type_mismatch(value, "structure")
                 for key, item in value.items():
                     entry = lookup(key)
-                    if entry is not None and item is not None:
+                    if entry is not None and item is not None and not (entry[2] and type(item) is str):
                         entry[1](item)
                 return value
 
+            self._kept_readers.add(check_structure)
             return check_structure
 
         def read_structure(value: Any) -> Any:
@@ -230,7 +236,7 @@ class JsonCodec:
                 entry = lookup(key)
                 if entry is None or item is None:  # Coral drops unknown members and nulls
                     continue
-                out[entry[0]] = entry[1](item)
+                out[entry[0]] = item if entry[2] and type(item) is str else entry[1](item)
             return out
 
         return read_structure
@@ -249,16 +255,23 @@ class JsonCodec:
 
         return read_list
 
-    @staticmethod
-    def _map_reader(value_reader: Reader, keep: bool) -> Reader:
+    def _map_reader(self, value_reader: Reader, keep: bool) -> Reader:
+        # Values read as they came (strings, opaque shapes such as DynamoDB's AttributeValue)
+        # leave the map as it came too, unless a null has to be dropped: no copy.
+        values_kept = value_reader is _read_string or value_reader in self._kept_readers
+
         def read_map(value: Any) -> Any:
             if type(value) is not dict:
                 raise type_mismatch(value, "map")
-            if keep:
+            if keep or values_kept:
+                has_null = False
                 for item in value.values():
-                    if item is not None:
+                    if item is None:
+                        has_null = True
+                    elif not (type(item) is str and value_reader is _read_string):
                         value_reader(item)
-                return value
+                if keep or not has_null:
+                    return value
             return {key: value_reader(item) for key, item in value.items() if item is not None}
 
         return read_map
