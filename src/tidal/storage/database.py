@@ -150,7 +150,8 @@ class Database:
     def _connect(self, busy_timeout_ms: int = _BUSY_TIMEOUT_MS) -> Connection:
         # apsw, not the sqlite3 module: per statement it costs about a third less (measured:
         # a read-modify-write transaction 5.1 → 3.6 µs), and it never opens transactions
-        # behind our back. Every connection may be used from any thread.
+        # behind our back. A connection may move between threads but is used by one at a
+        # time: the writer under its lock, each reader by its own thread.
         conn = Connection(str(self.path), vfs=self._vfs)
         conn.set_busy_timeout(busy_timeout_ms)
         conn.execute(f"PRAGMA synchronous={self._sync}")
