@@ -12,7 +12,7 @@ import traceback
 from pathlib import Path
 
 from benchmarks.fanout import bench_fanout
-from benchmarks.floor import start_floor
+from benchmarks.floor import start_commit_floor, start_floor
 from benchmarks.server_cpu import bench_put_object, bench_update_item
 from benchmarks.targets import start_ministack, start_moto, start_tidal
 
@@ -30,8 +30,9 @@ def main() -> int:
     parser.add_argument("--skip-fanout", action="store_true")
     args = parser.parse_args()
 
-    # The floor first: tidal's HTTP layer alone, to read tidal's figures against in this run.
-    starters = [("floor", start_floor), ("tidal", start_tidal)]
+    # The floors first: tidal's HTTP layer alone, then with one durable commit per write, to
+    # read tidal's figures against in this run.
+    starters = [("floor", start_floor), ("commit floor", start_commit_floor), ("tidal", start_tidal)]
     if args.peers:
         args.peers = args.peers.resolve()  # the peers run with a temporary directory as cwd
         starters += [("moto", lambda tmp: start_moto(args.peers, tmp)),
@@ -53,7 +54,7 @@ def main() -> int:
                     except Exception as exc:  # noqa: BLE001
                         figures[label] = {"error": f"{type(exc).__name__}: {exc}"}
                     print(f"{name} {label}: {figures[label]}", flush=True)
-                if not args.skip_fanout and name != "floor":
+                if not args.skip_fanout and "floor" not in name:
                     if target.runs_lambda:
                         try:
                             figures["fanout"] = bench_fanout(target, args.objects, args.threads)
@@ -68,20 +69,22 @@ def main() -> int:
             results[name] = figures
 
     print()
-    print(f"{'':<11}{'PutObject µs CPU':>18}{'ops/s':>8}{'UpdateItem µs CPU':>19}{'ops/s':>8}"
+    print(f"{'':<13}{'PutObject µs CPU':>18}{'ops/s':>8}{'UpdateItem µs CPU':>19}{'ops/s':>8}"
           f"{'fanout obj/s':>14}{'peak MB':>9}")
     for name, f in results.items():
         put, upd, fan = f.get("put_object", {}), f.get("update_item", {}), f.get("fanout", {})
-        print(f"{name:<11}{_fmt(put.get('server_cpu_us')):>18}{_fmt(put.get('ops_per_s')):>8}"
+        print(f"{name:<13}{_fmt(put.get('server_cpu_us')):>18}{_fmt(put.get('ops_per_s')):>8}"
               f"{_fmt(upd.get('server_cpu_us')):>19}{_fmt(upd.get('ops_per_s')):>8}"
               f"{_fmt(fan.get('objects_per_s')):>14}{_fmt(fan.get('peak_rss_mb')):>9}")
-    base, floor = results.get("tidal", {}), results.get("floor", {})
+    base = results.get("tidal", {})
     for label in ("put_object", "update_item"):
-        mine, bare = base.get(label, {}).get("server_cpu_us"), floor.get(label, {}).get("server_cpu_us")
-        if mine and bare:
-            print(f"{label}: tidal spends {mine - bare:,.0f} µs above the HTTP floor of {bare:,.0f} µs")
+        mine = base.get(label, {}).get("server_cpu_us")
+        for floor_name, what in (("floor", "HTTP floor"), ("commit floor", "HTTP + commit floor")):
+            bare = results.get(floor_name, {}).get(label, {}).get("server_cpu_us")
+            if mine and bare:
+                print(f"{label}: tidal spends {mine - bare:,.0f} µs above the {what} of {bare:,.0f} µs")
     for name, f in results.items():
-        if name in ("tidal", "floor"):
+        if name == "tidal" or "floor" in name:
             continue
         for label in ("put_object", "update_item"):
             mine, theirs = base.get(label, {}).get("server_cpu_us"), f.get(label, {}).get("server_cpu_us")

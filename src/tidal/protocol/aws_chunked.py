@@ -112,7 +112,7 @@ def verify_integrity(headers: dict[str, str], body: bytes) -> None:
     content_md5 = headers.get("content-md5")
     if content_md5 is not None:
         try:
-            claimed = base64.b64decode(content_md5, validate=True)
+            claimed = binascii.a2b_base64(content_md5, strict_mode=True)
         except (binascii.Error, ValueError):
             raise protocol_errors.invalid_digest(content_md5) from None
         if len(claimed) != 16:
@@ -125,7 +125,7 @@ def verify_integrity(headers: dict[str, str], body: bytes) -> None:
         if value is None:
             continue
         try:
-            claimed = base64.b64decode(value, validate=True)
+            claimed = binascii.a2b_base64(value, strict_mode=True)
         except (binascii.Error, ValueError):
             raise protocol_errors.invalid_checksum_header(header) from None
         if len(claimed) != DIGEST_SIZES[algorithm]:

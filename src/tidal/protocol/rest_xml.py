@@ -6,7 +6,7 @@ Errors are S3's ``<Error><Code/><Message/>...<RequestId/><HostId/></Error>`` doc
 
 from __future__ import annotations
 
-import base64
+import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,4 +205,4 @@ class RestXmlProtocol(RestProtocol):
 
 def host_id(request_id: str) -> str:
     """S3's ``x-amz-id-2``: an opaque base64 token; derived from the request id, so free."""
-    return base64.b64encode(request_id.encode()).decode("ascii")
+    return binascii.b2a_base64(request_id.encode(), newline=False).decode("ascii")

@@ -229,6 +229,21 @@ def test_38_digit_arithmetic() -> None:
     ).item == {"n": N("99999999999999999999.00000001")}
 
 
+def test_integer_arithmetic_at_the_edge_of_38_digits() -> None:
+    nines = "9" * 37
+    assert update("ADD n :v", {"n": N(nines)}, values={":v": N(nines)}).item == {"n": N("1" + "9" * 36 + "8")}
+    assert update("SET n = n - :v", {"n": N("-" + nines)}, values={":v": N(nines)}).item == {
+        "n": N("-1" + "9" * 36 + "8")
+    }
+    assert update("SET n = n - :v", {"n": N("5")}, values={":v": N("5")}).item == {"n": N("0")}
+    assert update("SET n = n + :v", {"n": N("1E+2")}, values={":v": N("1")}).item == {"n": N("101")}
+    # 38 nines plus one is 1E+38, one significant digit; plus two needs 39 digits: refused.
+    assert update("ADD n :v", {"n": N("9" * 38)}, values={":v": N("1")}).item == {"n": N("1" + "0" * 38)}
+    assert failed("ADD n :v", {"n": N("9" * 38)}, values={":v": N("2")}) == (
+        "Attempting to store more than 38 significant digits in a Number"
+    )
+
+
 def test_arithmetic_results_must_fit() -> None:
     assert failed(
         "ADD n :v", {"n": N("9.9999999999999999999999999999999999999E+125")}, values={":v": N("1E+125")}
