@@ -12,6 +12,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from botocore import xform_name
@@ -67,21 +68,12 @@ class Dispatcher:
 
     def _method(self, service_name: str, op_name: str) -> tuple[Callable, str, Callable | None] | None:
         key = (service_name, op_name)
-        try:
-            return self._methods[key]
-        except KeyError:
-            pass
         service = self._services.get(service_name)
         method = getattr(service, xform_name(op_name), None) if service is not None else None
         kind = operation_kind(method) if method is not None else None
         found = (method, kind, operation_preparation(method)) if kind else None
         self._methods[key] = found
         return found
-
-    def request_id(self, service: str) -> str:
-        if service == "s3":
-            return self._ids.request_hex()
-        return self._ids.request_id()
 
     def __call__(self, request: HttpRequest, respond: Respond) -> None:
         path = request.path
@@ -93,18 +85,22 @@ class Dispatcher:
         if service_name == "s3":
             # bucket.localhost:4566/key → /bucket/key, so routing sees one addressing style.
             request = rewrite_virtual_host(request)
-        if service_name not in self._services:
-            respond(HttpResponse(400, [("Content-Type", "text/plain")], f"tidal does not serve {service_name}".encode()))
-            return
-        proto = self.protocol(service_name)
-        request_id = self.request_id(service_name)
+        proto = self._protocols.get(service_name)
+        if proto is None:
+            if service_name not in self._services:
+                respond(HttpResponse(400, [("Content-Type", "text/plain")], f"tidal does not serve {service_name}".encode()))
+                return
+            proto = self.protocol(service_name)
+        request_id = self._ids.request_hex() if service_name == "s3" else self._ids.request_id()
         if self.stopping:
             respond(proto.serialize_error(_stopping(), request_id, None))
             return
         op = None
         try:
             op = proto.resolve(request)
-            found = self._method(service_name, op.name)
+            found = self._methods.get((service_name, op.name), _UNSEEN)
+            if found is _UNSEEN:
+                found = self._method(service_name, op.name)
             if found is None:
                 raise AWSError(
                     "NotImplemented", f"tidal does not implement {op.name} yet", 501,
@@ -120,8 +116,8 @@ class Dispatcher:
             respond(self._internal_error(proto, request_id, op))
             return
 
-        def reply(result: Any, error: BaseException | None) -> None:
-            self._reply(proto, op, request_id, respond, result, error)
+        # A partial, not a closure: one Python frame fewer on every reply.
+        reply = partial(self._reply, proto, op, request_id, respond)
 
         if kind == "reads":
             call.db = self._db.reader()
@@ -195,6 +191,9 @@ class Dispatcher:
             return proto.serialize_error(err, request_id, op)
         except Exception:  # noqa: BLE001
             return HttpResponse(500, [], b"internal error")
+
+
+_UNSEEN = object()
 
 
 def _stopping() -> AWSError:

@@ -140,7 +140,8 @@ class Database:
         for statement in schema:
             conn.execute(statement)
         self._writer_conn = conn
-        self._closed = threading.Event()
+        self._closed = threading.Event()  # for the checkpointer thread to wait on
+        self._open = True  # the same, read on every write (Event.is_set is a Python call)
         self._checkpoint_wanted = threading.Event()
         self._commits = 0
         self.last_writer_checkpoint_s = 0.0
@@ -180,7 +181,8 @@ class Database:
 
     def submit(self, fn: Callable[[WriteTx], T], done: Done) -> None:
         """Like :meth:`write`, but calls ``done(result, error)`` after COMMIT, with no future."""
-        self._bind()
+        if self._loop is None:
+            self._bind()
         self._enqueue(fn, done)
 
     def write_sync(self, fn: Callable[[WriteTx], T]) -> T:
@@ -204,6 +206,7 @@ class Database:
         """Commit what is queued, then close. Writes submitted afterwards fail with ClosedError."""
         if self._pending:
             self._flush()
+        self._open = False
         self._closed.set()
         self._checkpoint_wanted.set()
         self._checkpointer.join(timeout=10)
@@ -220,7 +223,7 @@ class Database:
         return self._loop
 
     def _enqueue(self, fn: Callable[[WriteTx], Any], done: Done) -> None:
-        if self._closed.is_set():
+        if not self._open:
             done(None, ClosedError("the database is closed: tidal is stopping"))
             return
         self._pending.append((fn, done))
@@ -235,7 +238,7 @@ class Database:
         jobs, self._pending = self._pending, []
         if not jobs:
             return
-        if self._closed.is_set():
+        if not self._open:
             for _, done in jobs:
                 done(None, ClosedError("the database is closed: tidal is stopping"))
             return
