@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import logging
 import os
@@ -83,6 +84,13 @@ def cmd_up(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
         max_workers=args.max_workers, seed=args.seed,
     )
+    if config.port == 0:
+        # "Any free port": chosen here, because the endpoint is printed and handed to the
+        # functions' workers before the server binds. Another process could take it in
+        # between; the bind then fails with a clear message.
+        from tidal.testing import free_port
+
+        config = dataclasses.replace(config, port=free_port(config.host))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:

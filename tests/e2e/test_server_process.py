@@ -31,6 +31,25 @@ def test_up_prints_endpoint_and_export_line_and_stops_on_sigint(tmp_path):
             proc.kill()
 
 
+def test_port_zero_serves_on_a_free_port_and_says_which(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tidal", "up", "--port", "0", "--data-dir", str(tmp_path / "d")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        endpoint = first.split(" ready on ")[1].split()[0]
+        assert not endpoint.endswith(":0"), first
+        assert proc.stdout.readline().startswith(f"export AWS_ENDPOINT_URL={endpoint} ")
+        with urllib.request.urlopen(f"{endpoint}/_tidal/health") as resp:
+            assert json.loads(resp.read())["status"] == "ok"
+        proc.send_signal(2)
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def test_ready_quickly_and_restart_keeps_state(tmp_path):
     server = TidalProcess(tmp_path / "data").start()
     try:
