@@ -46,22 +46,10 @@ def credential_scope(request: HttpRequest) -> tuple[str, str] | None:
                 break
     if not scope:
         return None
-    known = _SCOPES.get(scope)
-    if known is not None:
-        return known
     parts = scope.split("/")
     if len(parts) < 5:
         return None
-    found = parts[2], parts[3]
-    if len(_SCOPES) < _SCOPES_KEPT:
-        _SCOPES[scope] = found
-    return found
-
-
-# Credential scopes seen → (region, service): a client signs every request of a day with the
-# same scope. Bounded, since scopes come from clients.
-_SCOPES: dict[str, tuple[str, str]] = {}
-_SCOPES_KEPT = 256
+    return parts[2], parts[3]
 
 
 def route(request: HttpRequest, default_region: str) -> tuple[str, str]:

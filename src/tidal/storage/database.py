@@ -140,8 +140,7 @@ class Database:
         for statement in schema:
             conn.execute(statement)
         self._writer_conn = conn
-        self._closed = threading.Event()  # for the checkpointer thread to wait on
-        self._open = True  # the same, read on every write (Event.is_set is a Python call)
+        self._open = True  # read on every write, and by the checkpointer thread
         self._checkpoint_wanted = threading.Event()
         self._commits = 0
         self.last_writer_checkpoint_s = 0.0
@@ -207,7 +206,6 @@ class Database:
         if self._pending:
             self._flush()
         self._open = False
-        self._closed.set()
         self._checkpoint_wanted.set()
         self._checkpointer.join(timeout=10)
         with self._lock:
@@ -305,7 +303,7 @@ class Database:
     def _checkpoint_loop(self) -> None:
         conn = self._connect()
         try:
-            while not self._closed.is_set():
+            while self._open:
                 self._checkpoint_wanted.wait(_CHECKPOINT_INTERVAL)
                 self._checkpoint_wanted.clear()
                 try:

@@ -43,33 +43,31 @@ def _recorder(statements: list[str]):
     return trace
 
 
-def test_seed_update_is_one_select_and_one_write(ddb):
-    ddb.update_item(**seed_update("warm"))
+def _traced(ddb, operation: str, params: dict) -> tuple[dict, list[str]]:
+    """Run one write operation of the service and return its result and the SQL it ran."""
     statements: list[str] = []
 
     def job(tx):
         tx.conn.exec_trace = _recorder(statements)
         try:
-            return ddb.service.update_item(ddb.make_call(tx), seed_update("warm"))
+            return getattr(ddb.service, operation)(ddb.make_call(tx), params)
         finally:
             tx.conn.exec_trace = None
 
-    assert ddb.env.db.write_sync(job) == {"Attributes": {"count": {"N": "2"}}}
+    return ddb.env.db.write_sync(job), statements
+
+
+def test_seed_update_is_one_select_and_one_write(ddb):
+    ddb.update_item(**seed_update("warm"))
+    result, statements = _traced(ddb, "update_item", seed_update("warm"))
+    assert result == {"Attributes": {"count": {"N": "2"}}}
     assert [sql.split()[0] for sql in statements] == ["SELECT", "UPDATE"]
     assert "FROM dynamodb_items WHERE table_id = ? AND partition = ?" in statements[0]
 
 
 def test_seed_update_of_a_new_item_inserts_it(ddb):
-    statements: list[str] = []
-
-    def job(tx):
-        tx.conn.exec_trace = _recorder(statements)
-        try:
-            return ddb.service.update_item(ddb.make_call(tx), seed_update("new"))
-        finally:
-            tx.conn.exec_trace = None
-
-    assert ddb.env.db.write_sync(job) == {"Attributes": {"count": {"N": "1"}}}
+    result, statements = _traced(ddb, "update_item", seed_update("new"))
+    assert result == {"Attributes": {"count": {"N": "1"}}}
     assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT"]
     assert ddb.get_item(TableName="counts", Key={"key": {"S": "new"}})["Item"] == {
         "key": {"S": "new"}, "count": {"N": "1"},
@@ -77,18 +75,7 @@ def test_seed_update_of_a_new_item_inserts_it(ddb):
 
 
 def test_blind_put_is_one_statement(ddb):
-    statements: list[str] = []
-
-    def job(tx):
-        tx.conn.exec_trace = _recorder(statements)
-        try:
-            return ddb.service.put_item(
-                ddb.make_call(tx), {"TableName": "counts", "Item": {"key": {"S": "k"}, "v": {"N": "1"}}}
-            )
-        finally:
-            tx.conn.exec_trace = None
-
-    ddb.env.db.write_sync(job)
+    _, statements = _traced(ddb, "put_item", {"TableName": "counts", "Item": {"key": {"S": "k"}, "v": {"N": "1"}}})
     assert [sql.split()[0] for sql in statements] == ["INSERT"]
 
 
