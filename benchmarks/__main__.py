@@ -7,14 +7,16 @@ Targets (issue 2): ≤ 150 µs of server CPU per PutObject and per UpdateItem; s
 from __future__ import annotations
 
 import argparse
+import contextlib
+import operator
 import tempfile
 import traceback
 from pathlib import Path
 
 from benchmarks.fanout import bench_fanout
 from benchmarks.floor import start_commit_floor, start_floor
-from benchmarks.server_cpu import bench_put_object, bench_update_item
-from benchmarks.targets import start_ministack, start_moto, start_tidal
+from benchmarks.server_cpu import OPERATIONS, bench_operations, paired
+from benchmarks.targets import Target, start_ministack, start_moto, start_tidal
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -24,14 +26,15 @@ def _fmt(value: float | None, unit: str = "") -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--peers", type=Path, help="venv with moto[server] and ministack")
-    parser.add_argument("--ops", type=int, default=2000, help="operations per round (5 rounds, median)")
+    parser.add_argument("--ops", type=int, default=500, help="operations per round")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds per operation (medians are reported)")
     parser.add_argument("--objects", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--skip-fanout", action="store_true")
     args = parser.parse_args()
 
-    # The floors first: tidal's HTTP layer alone, then with one durable commit per write, to
-    # read tidal's figures against in this run.
+    # The floors: tidal's HTTP layer alone, then with one durable commit per write, to read
+    # tidal's figures against.
     starters = [("floor", start_floor), ("commit floor", start_commit_floor), ("tidal", start_tidal)]
     if args.peers:
         args.peers = args.peers.resolve()  # the peers run with a temporary directory as cwd
@@ -39,35 +42,45 @@ def main() -> int:
                      ("ministack", lambda tmp: start_ministack(args.peers, tmp))]
 
     results: dict[str, dict] = {}
-    for name, start in starters:
-        with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as tmp:
-            figures: dict = {}
+    with contextlib.ExitStack() as stack:
+        targets: list[Target] = []
+        for name, start in starters:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-{name.replace(' ', '-')}-")))
             try:
-                target = start(Path(tmp))
+                target = start(tmp)
             except Exception as exc:  # noqa: BLE001 - a peer that won't start is reported, not fatal
                 print(f"{name}: could not start: {exc}")
                 continue
-            try:
-                for label, bench in (("put_object", bench_put_object), ("update_item", bench_update_item)):
-                    try:
-                        figures[label] = bench(target, args.ops)
-                    except Exception as exc:  # noqa: BLE001
-                        figures[label] = {"error": f"{type(exc).__name__}: {exc}"}
-                    print(f"{name} {label}: {figures[label]}", flush=True)
-                if not args.skip_fanout and "floor" not in name:
-                    if target.runs_lambda:
-                        try:
-                            figures["fanout"] = bench_fanout(target, args.objects, args.threads)
-                        except Exception as exc:  # noqa: BLE001
-                            traceback.print_exc()
-                            figures["fanout"] = {"error": f"{type(exc).__name__}: {exc}"}
-                    else:
-                        figures["fanout"] = {"error": "its Lambda needs Docker"}
-                    print(f"{name} fanout: {figures['fanout']}", flush=True)
-            finally:
-                target.stop()
-            results[name] = figures
+            stack.callback(target.stop)
+            targets.append(target)
 
+        # All servers are up (idle, each costs the others nothing measurable) and take turns.
+        print(f"server CPU per operation: {args.rounds} rounds of {args.ops:,} per server, taking turns", flush=True)
+        results = bench_operations(targets, args.ops, args.rounds, report=lambda line: print(line, flush=True))
+
+        if not args.skip_fanout:
+            for target in targets:
+                if "floor" in target.name:
+                    continue
+                if not target.runs_lambda:
+                    results[target.name]["fanout"] = {"error": "its Lambda needs Docker"}
+                    continue
+                try:
+                    results[target.name]["fanout"] = bench_fanout(target, args.objects, args.threads)
+                except Exception as exc:  # noqa: BLE001
+                    traceback.print_exc()
+                    results[target.name]["fanout"] = {"error": f"{type(exc).__name__}: {exc}"}
+                print(f"{target.name} fanout: {results[target.name]['fanout']}", flush=True)
+
+    _print_summary(results)
+    return 0
+
+
+def _print_summary(results: dict[str, dict]) -> None:
+    for name, f in results.items():
+        for label, figures in f.items():
+            if "error" in figures:
+                print(f"{name} {label}: {figures['error']}")
     print()
     print(f"{'':<13}{'PutObject µs CPU':>18}{'ops/s':>8}{'UpdateItem µs CPU':>19}{'ops/s':>8}"
           f"{'fanout obj/s':>14}{'peak MB':>9}")
@@ -76,24 +89,25 @@ def main() -> int:
         print(f"{name:<13}{_fmt(put.get('server_cpu_us')):>18}{_fmt(put.get('ops_per_s')):>8}"
               f"{_fmt(upd.get('server_cpu_us')):>19}{_fmt(upd.get('ops_per_s')):>8}"
               f"{_fmt(fan.get('objects_per_s')):>14}{_fmt(fan.get('peak_rss_mb')):>9}")
-    base = results.get("tidal", {})
-    for label in ("put_object", "update_item"):
-        mine = base.get(label, {}).get("server_cpu_us")
+    tidal = results.get("tidal", {})
+    print("(medians over rounds; the comparisons below pair each round's figures)")
+    for label in OPERATIONS:
+        mine = tidal.get(label, {})
         for floor_name, what in (("floor", "HTTP floor"), ("commit floor", "HTTP + commit floor")):
-            bare = results.get(floor_name, {}).get(label, {}).get("server_cpu_us")
-            if mine and bare:
-                print(f"{label}: tidal spends {mine - bare:,.0f} µs above the {what} of {bare:,.0f} µs")
+            bare = results.get(floor_name, {}).get(label, {})
+            above = paired(mine, bare, operator.sub)
+            if above is not None:
+                print(f"{label}: tidal spends {above:,.0f} µs above the {what}")
     for name, f in results.items():
         if name == "tidal" or "floor" in name:
             continue
-        for label in ("put_object", "update_item"):
-            mine, theirs = base.get(label, {}).get("server_cpu_us"), f.get(label, {}).get("server_cpu_us")
-            if mine and theirs:
-                print(f"{label}: {name} spends {theirs / mine:.1f}x tidal's server CPU per op")
-        mine, theirs = base.get("fanout", {}).get("objects_per_s"), f.get("fanout", {}).get("objects_per_s")
+        for label in OPERATIONS:
+            ratio = paired(f.get(label, {}), tidal.get(label, {}), operator.truediv)
+            if ratio is not None:
+                print(f"{label}: {name} spends {ratio:.1f}x tidal's server CPU per op")
+        mine, theirs = tidal.get("fanout", {}).get("objects_per_s"), f.get("fanout", {}).get("objects_per_s")
         if mine and theirs:
             print(f"fanout: tidal delivers {mine / theirs:.1f}x {name}'s objects/s")
-    return 0
 
 
 if __name__ == "__main__":
