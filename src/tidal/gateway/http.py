@@ -14,6 +14,7 @@ import email.utils
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import NamedTuple
 
 import httptools
 
@@ -32,6 +33,15 @@ _REASONS = {
 }
 
 _date_cache: list = [0, b""]
+
+# A body larger than this, received in several pieces, is joined on a worker thread:
+# bytes.join lets go of the GIL for large joins, and joining 200 MB on the loop stalled
+# every other request and delivery for ~0.3 s (measured). Below it a join takes well
+# under a millisecond.
+_JOIN_OFF_LOOP_BYTES = 4 * 1024 * 1024
+
+# A response body larger than this is written after its head rather than copied behind it.
+_WRITE_APART_BYTES = 256 * 1024
 
 # Header names as sent → their lower-case str: clients send the same few names on every
 # request, and a lookup costs less than decoding and lower-casing each. Bounded, since the
@@ -69,10 +79,21 @@ def encode_response(response: HttpResponse, *, head: bool, keep_alive: bool) -> 
     return b"".join(parts)
 
 
+class _Joining(NamedTuple):
+    """A request in the queue whose body is still being joined off the loop."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: asyncio.Future
+    client_ip: str
+
+
 class HttpConnection(asyncio.Protocol):
     __slots__ = (
         "_app", "_transport", "_parser", "_url", "_headers", "_body", "_queue", "_busy",
-        "_client_ip", "_closing", "_last_header",
+        "_client_ip", "_closing", "_body_size",
     )
 
     def __init__(self, app: Application) -> None:
@@ -82,7 +103,8 @@ class HttpConnection(asyncio.Protocol):
         self._url = b""
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
-        self._queue: deque[tuple[HttpRequest, bool]] = deque()
+        self._body_size = 0
+        self._queue: deque[tuple[HttpRequest | _Joining, bool]] = deque()
         self._busy = False
         self._closing = False
         self._client_ip = "127.0.0.1"
@@ -141,18 +163,30 @@ class HttpConnection(asyncio.Protocol):
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
+        self._body_size += len(body)
 
     def on_message_complete(self) -> None:
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
-        body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
-        request = HttpRequest(
-            self._parser.get_method().decode("ascii"), path, query, self._headers, body, self._client_ip
-        )
+        method = self._parser.get_method().decode("ascii")
+        chunks = self._body
+        request: HttpRequest | _Joining
+        if self._body_size > _JOIN_OFF_LOOP_BYTES and len(chunks) > 1:
+            body = asyncio.get_running_loop().run_in_executor(None, b"".join, chunks)
+            body.add_done_callback(self._joined)
+            request = _Joining(method, path, query, self._headers, body, self._client_ip)
+        else:
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            request = HttpRequest(method, path, query, self._headers, body, self._client_ip)
         self._queue.append((request, self._parser.should_keep_alive()))
         self._url = b""
         self._headers = {}
         self._body = []
+        self._body_size = 0
+        if not self._busy:
+            self._next()
+
+    def _joined(self, _: asyncio.Future) -> None:
         if not self._busy:
             self._next()
 
@@ -160,7 +194,16 @@ class HttpConnection(asyncio.Protocol):
 
     def _next(self) -> None:
         while self._queue and not self._busy and self._transport is not None:
-            request, keep_alive = self._queue.popleft()
+            request, keep_alive = self._queue[0]
+            if type(request) is _Joining:
+                if not request.body.done():
+                    return  # _joined carries on
+                if request.body.cancelled() or request.body.exception() is not None:
+                    self._reply_and_close(500)  # out of memory, or the server is stopping
+                    return
+                request = HttpRequest(request.method, request.path, request.query, request.headers,
+                                      request.body.result(), request.client_ip)
+            self._queue.popleft()
             self._busy = True
             head = request.method == "HEAD"
             answered = False
@@ -174,7 +217,13 @@ class HttpConnection(asyncio.Protocol):
                 transport = self._transport
                 if transport is None:
                     return
-                transport.write(encode_response(response, head=head, keep_alive=keep_alive))
+                if head or len(response.body) <= _WRITE_APART_BYTES or response.status == 204:
+                    transport.write(encode_response(response, head=head, keep_alive=keep_alive))
+                else:
+                    # The head alone (as for a HEAD request), then the body as it is: a 200 MB
+                    # GetObject is not copied once more, on the loop, to put a head before it.
+                    transport.write(encode_response(response, head=True, keep_alive=keep_alive))
+                    transport.write(response.body)
                 if not keep_alive:
                     transport.close()
                     self._transport = None

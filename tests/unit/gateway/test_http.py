@@ -1,11 +1,13 @@
 """The HTTP server itself, with a small application standing in for the dispatcher."""
 
 import asyncio
+import hashlib
+import os
 import socket
 
 import pytest
 
-from tidal.gateway.http import start_http_server
+from tidal.gateway.http import _JOIN_OFF_LOOP_BYTES, start_http_server
 from tidal.types import HttpResponse
 
 
@@ -100,3 +102,37 @@ def test_head_response_has_no_body():
 def test_connection_close_is_honoured(close_header):
     data = run(exchange(b"GET / HTTP/1.1\r\nHost: x\r\n" + close_header + b"\r\n"))
     assert b"Connection: close" in data
+
+
+def hashing_app(request, respond):
+    respond(HttpResponse(200, [], f"{request.path} {hashlib.sha256(request.body).hexdigest()}".encode()))
+
+
+def test_a_large_body_joined_off_the_loop_arrives_whole_and_in_order():
+    """A body over the off-loop threshold, sent in pieces, then a small request pipelined
+    behind it: the large one is answered first, with every byte."""
+    large = os.urandom(_JOIN_OFF_LOOP_BYTES + 300_000)
+
+    async def go() -> bytes:
+        server = await start_http_server(hashing_app, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"PUT /large HTTP/1.1\r\nHost: x\r\nContent-Length: {len(large)}\r\n\r\n".encode())
+        for start in range(0, len(large), 65536):
+            writer.write(large[start:start + 65536])
+            await writer.drain()
+        writer.write(b"PUT /small HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi")
+        await writer.drain()
+        data = b""
+        while data.count(b"HTTP/1.1 200 OK") < 2 or not data.endswith(hashlib.sha256(b"hi").hexdigest().encode()):
+            chunk = await asyncio.wait_for(reader.read(65536), 10)
+            if not chunk:
+                break
+            data += chunk
+        writer.close()
+        server.close()
+        return data
+
+    data = run(go())
+    assert f"/large {hashlib.sha256(large).hexdigest()}".encode() in data
+    assert data.index(b"/large ") < data.index(b"/small ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from typing import Any
@@ -46,7 +47,8 @@ class S3Harness:
 
     def __call__(self, operation: str, params: dict | None = None, **call_options: Any) -> dict:
         """Run ``operation`` (snake_case) as the dispatcher would: @writes on the writer thread,
-        after the work its preparation asks for (here on the caller's thread)."""
+        after the work its preparation asks for (here on the caller's thread); @awaits in an
+        event loop of its own."""
         method = getattr(self.service, operation)
         kind = operation_kind(method)
         params = params or {}
@@ -63,8 +65,11 @@ class S3Harness:
                 return method(call, params)
 
             return self.db.write_sync(job)
-        assert kind == "reads", f"{operation} is {kind}"
         call.db = self.db.reader()
+        if kind == "awaits":  # a coroutine (GetObject: a large body is read off the loop)
+            call.database = self.db
+            return asyncio.run(method(call, params))
+        assert kind == "reads", f"{operation} is {kind}"
         return method(call, params)
 
     def write_job(self, fn: Callable[[Call], Any], **call_options: Any) -> Any:

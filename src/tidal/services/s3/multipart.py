@@ -36,7 +36,7 @@ from urllib.parse import quote
 import orjson
 
 from tidal.errors import AWSError
-from tidal.services.operation import Call, prepared_by, reads, writes
+from tidal.services.operation import Call, awaits, prepared_by, reads, writes
 from tidal.services.s3 import errors
 from tidal.services.s3.assembly import Piece, assemble
 from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
@@ -425,20 +425,29 @@ class MultipartOperations(MultipartListings):
 
     # -- GetObject / HeadObject ?partNumber ----------------------------------------------------
 
-    @reads
-    def get_object(self, call: Call, params: dict) -> dict:
+    @awaits
+    async def get_object(self, call: Call, params: dict) -> dict:
         if params.get("PartNumber") is None:
-            return super().get_object(call, params)  # type: ignore[misc]
-        return self._read_part(call, params, with_body=True)
+            return await super().get_object(call, params)  # type: ignore[misc]
+        for attempt in range(3):
+            result, blob = self._read_part(call, params, with_body=True)
+            try:
+                return await self._with_body(result, blob)  # type: ignore[attr-defined]
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+                # overwritten or deleted since the row was read: read the row again
+        raise AssertionError("unreachable")
 
     @reads
     def head_object(self, call: Call, params: dict) -> dict:
         if params.get("PartNumber") is None:
             return super().head_object(call, params)  # type: ignore[misc]
-        return self._read_part(call, params, with_body=False)
+        return self._read_part(call, params, with_body=False)[0]
 
-    def _read_part(self, call: Call, params: dict, with_body: bool) -> dict:
-        """One part of a multipart object as a 206; an object stored whole is its own part 1."""
+    def _read_part(self, call: Call, params: dict, with_body: bool) -> tuple[dict, tuple | None]:
+        """One part of a multipart object as a 206; an object stored whole is its own part 1.
+        With the body's file still to be read, as :meth:`_read_object` returns it."""
         number = params["PartNumber"]
         if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
             raise invalid_part_number_argument(number)
@@ -466,7 +475,7 @@ class MultipartOperations(MultipartListings):
             read_body = with_body and (bool(length) or sizes is None)
             try:
                 # The row is read again there: if the object changed since, its ETag says so.
-                result = self._read_object(call, inner, read_body)
+                result, blob = self._read_object(call, inner, read_body)  # type: ignore[attr-defined]
             except AWSError as err:
                 if err.code == "InvalidRange" and attempt < 2:
                     continue  # overwritten by a smaller object meanwhile
@@ -479,7 +488,7 @@ class MultipartOperations(MultipartListings):
                     result.update(ContentLength=0, __status__=206)
                     if with_body:
                         result["Body"] = b""
-            return result
+            return result, blob
         raise AssertionError("unreachable")
 
 

@@ -14,6 +14,7 @@ insert a new version row instead of replacing, and delete_object would add a del
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -24,7 +25,7 @@ import orjson
 
 from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.errors import AWSError
-from tidal.services.operation import Call, prepared_by, reads, writes
+from tidal.services.operation import Call, awaits, prepared_by, reads, writes
 from tidal.services.s3 import errors
 from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
 from tidal.services.s3.events import (
@@ -79,6 +80,10 @@ _UPSERT_OBJECT = (
     "INSERT OR REPLACE INTO s3_objects (bucket, key, blob_id, inline_body, size, etag, last_modified, attributes)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A body read from its file on the loop at most this large; a larger one is read on a worker
+# thread (measured: a 200 MB GetObject held every other request for ~0.3 s).
+_READ_ON_LOOP_BYTES = 1024 * 1024
+
 _SELECT_OBJECT = (
     "SELECT blob_id, size, etag, last_modified, attributes, inline_body FROM s3_objects WHERE bucket = ? AND key = ?"
 )
@@ -278,54 +283,66 @@ class ObjectOperations:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def _read_object(self, call: Call, params: dict, with_body: bool) -> dict:
+    def _read_object(self, call: Call, params: dict, with_body: bool) -> tuple[dict, tuple | None]:
+        """The result of a GetObject (HeadObject without ``with_body``) and, when its body
+        is in a file still to be read, ``(blob_id, start, end)`` of what to read."""
         bucket = params["Bucket"]
         key = params["Key"]
         conn = call.db
+        row = conn.execute(_SELECT_OBJECT, (bucket, key)).fetchone()
+        if row is None:
+            raise self._missing_object(conn, bucket, key)
+        blob_id, size, etag, last_modified, attributes, inline_body = row
+        _check_preconditions(params, etag, last_modified)
+        byte_range = resolve_range(params.get("Range"), size)
+        result = _object_fields(size, etag, last_modified, attributes)
+        for request_member, response_member in _RESPONSE_OVERRIDES:
+            value = params.get(request_member)
+            if value:
+                result[response_member] = value
+        if params.get("ResponseExpires") is not None:
+            result["Expires"] = params["ResponseExpires"]
+        if byte_range is not None:
+            result["ContentRange"] = byte_range.content_range(size)
+            result["ContentLength"] = byte_range.length
+            result["__status__"] = 206
+        if not with_body:
+            return result, None
+        if blob_id is None:
+            body = inline_body or b""
+            result["Body"] = body if byte_range is None else body[byte_range.start : byte_range.end + 1]
+            return result, None
+        if byte_range is None:
+            return result, (blob_id, 0, None)
+        return result, (blob_id, byte_range.start, byte_range.end)
+
+    @awaits
+    async def get_object(self, call: Call, params: dict) -> dict:
         for attempt in range(3):
-            row = conn.execute(_SELECT_OBJECT, (bucket, key)).fetchone()
-            if row is None:
-                raise self._missing_object(conn, bucket, key)
-            blob_id, size, etag, last_modified, attributes, inline_body = row
-            _check_preconditions(params, etag, last_modified)
-            byte_range = resolve_range(params.get("Range"), size)
-            result = _object_fields(size, etag, last_modified, attributes)
-            for request_member, response_member in _RESPONSE_OVERRIDES:
-                value = params.get(request_member)
-                if value:
-                    result[response_member] = value
-            if params.get("ResponseExpires") is not None:
-                result["Expires"] = params["ResponseExpires"]
-            if byte_range is not None:
-                result["ContentRange"] = byte_range.content_range(size)
-                result["ContentLength"] = byte_range.length
-                result["__status__"] = 206
-            if not with_body:
-                return result
-            if blob_id is None:
-                body = inline_body or b""
-                result["Body"] = body if byte_range is None else body[byte_range.start : byte_range.end + 1]
-                return result
+            result, blob = self._read_object(call, params, with_body=True)
             try:
-                if byte_range is None:
-                    result["Body"] = self.env.blobs.read(blob_id)
-                else:
-                    result["Body"] = self.env.blobs.read(blob_id, byte_range.start, byte_range.end)
+                return await self._with_body(result, blob)
             except FileNotFoundError:
                 if attempt == 2:
                     raise
-                continue  # overwritten or deleted since we read the row: read the row again
-            return result
+                # overwritten or deleted since the row was read: read the row again
         raise AssertionError("unreachable")
 
-    @reads
-    def get_object(self, call: Call, params: dict) -> dict:
-        return self._read_object(call, params, with_body=True)
+    async def _with_body(self, result: dict, blob: tuple | None) -> dict:
+        """``result`` with its body read from ``blob`` (see :meth:`_read_object`), if any."""
+        if blob is not None:
+            blob_id, start, end = blob
+            if result["ContentLength"] <= _READ_ON_LOOP_BYTES:
+                result["Body"] = self.env.blobs.read(blob_id, start, end)
+            else:  # a large read on the loop would stall every other request
+                loop = asyncio.get_running_loop()
+                result["Body"] = await loop.run_in_executor(None, self.env.blobs.read, blob_id, start, end)
+        return result
 
     @reads
     def head_object(self, call: Call, params: dict) -> dict:
         # Errors on a HEAD reach the client without a body (boto3 shows "404"), as on AWS.
-        return self._read_object(call, params, with_body=False)
+        return self._read_object(call, params, with_body=False)[0]
 
     @reads
     def list_objects_v2(self, call: Call, params: dict) -> dict:
