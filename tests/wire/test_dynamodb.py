@@ -7,6 +7,7 @@ resource API, timestamps, and the error members boto3 reads (Code, Message, Item
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -388,3 +389,46 @@ def test_resource_table(dynamodb_resource):
     assert "Item" not in table.get_item(Key={"pk": "user", "sk": 0})
     table.delete()
     table.wait_until_not_exists()
+
+
+# -- the AWS CLI -------------------------------------------------------------------------------
+
+
+def test_aws_dynamodb_table_items_and_errors(aws_cli):
+    name = unique("cli")
+    key = '{"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Call Me Today"}}'
+    created = aws_cli(
+        "dynamodb", "create-table", "--table-name", name,
+        "--attribute-definitions", "AttributeName=Artist,AttributeType=S", "AttributeName=SongTitle,AttributeType=S",
+        "--key-schema", "AttributeName=Artist,KeyType=HASH", "AttributeName=SongTitle,KeyType=RANGE",
+        "--billing-mode", "PAY_PER_REQUEST",
+    )  # fmt: skip
+    assert json.loads(created.stdout)["TableDescription"]["TableStatus"] == "ACTIVE"
+    aws_cli("dynamodb", "put-item", "--table-name", name,
+            "--item", '{"Artist": {"S": "No One You Know"}, "SongTitle": {"S": "Call Me Today"}, "Plays": {"N": "1"}}')
+    updated = aws_cli(
+        "dynamodb", "update-item", "--table-name", name, "--key", key,
+        "--update-expression", "ADD Plays :one SET Genre = :g",
+        "--expression-attribute-values", '{":one": {"N": "1"}, ":g": {"S": "Country"}}', "--return-values", "ALL_NEW",
+    )  # fmt: skip
+    assert json.loads(updated.stdout)["Attributes"]["Plays"] == {"N": "2"}
+    scanned = aws_cli("dynamodb", "scan", "--table-name", name, "--filter-expression", "Plays > :n",
+                      "--expression-attribute-values", '{":n": {"N": "1"}}')
+    items = json.loads(scanned.stdout)["Items"]
+    assert [item["Genre"] for item in items] == [{"S": "Country"}]
+
+    trailing_comma = aws_cli(
+        "dynamodb", "update-item", "--table-name", name, "--key", key, "--update-expression", "SET a = :x,",
+        "--expression-attribute-values", '{":x": {"N": "1"}}', check=False,
+    )  # fmt: skip
+    assert trailing_comma.returncode != 0
+    assert b"ValidationException" in trailing_comma.stderr and b"Syntax error" in trailing_comma.stderr
+    exists = aws_cli("dynamodb", "put-item", "--table-name", name, "--item", key,
+                     "--condition-expression", "attribute_not_exists(Artist)", check=False)
+    assert exists.returncode != 0 and b"ConditionalCheckFailedException" in exists.stderr
+    got = aws_cli("dynamodb", "get-item", "--table-name", name, "--key", key, "--consistent-read")
+    assert json.loads(got.stdout)["Item"]["Plays"] == {"N": "2"}  # the refused writes changed nothing
+
+    aws_cli("dynamodb", "delete-table", "--table-name", name)
+    missing = aws_cli("dynamodb", "get-item", "--table-name", name, "--key", key, check=False)
+    assert missing.returncode != 0 and b"ResourceNotFoundException" in missing.stderr

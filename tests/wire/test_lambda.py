@@ -6,9 +6,6 @@ import base64
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 import zipfile
@@ -284,38 +281,22 @@ def test_event_invoke_config(lambda_, function):
 # -- the AWS CLI -------------------------------------------------------------------------------
 
 
-def aws_cli(endpoint: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    aws = Path(sys.executable).with_name("aws")
-    if not aws.exists():
-        pytest.skip("the AWS CLI is not installed in this environment")
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run(
-        [str(aws), "--endpoint-url", endpoint, *args], env=env, capture_output=True, timeout=60, check=check
-    )
-
-
-def test_aws_lambda_create_invoke_and_delete(endpoint, tmp_path):
+def test_aws_lambda_create_invoke_and_delete(aws_cli, tmp_path):
     name = unique("cli")
     package = tmp_path / "function.zip"
     package.write_bytes(make_zip())
     created = aws_cli(
-        endpoint, "lambda", "create-function", "--function-name", name, "--runtime", "python3.12",
+        "lambda", "create-function", "--function-name", name, "--runtime", "python3.12",
         "--role", ROLE, "--handler", "app.handler", "--zip-file", f"fileb://{package}",
     )  # fmt: skip
     assert json.loads(created.stdout)["FunctionName"] == name
     out = tmp_path / "out.json"
     invoked = aws_cli(
-        endpoint, "lambda", "invoke", "--function-name", name, "--payload", '{"from": "cli"}', str(out)
+        "lambda", "invoke", "--function-name", name, "--payload", '{"from": "cli"}', str(out)
     )
     assert json.loads(invoked.stdout) == {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
     assert json.loads(out.read_text())["echo"] == {"from": "cli"}
-    missing = aws_cli(endpoint, "lambda", "get-function", "--function-name", unique("missing"), check=False)
+    missing = aws_cli("lambda", "get-function", "--function-name", unique("missing"), check=False)
     assert missing.returncode != 0
     assert b"ResourceNotFoundException" in missing.stderr
-    aws_cli(endpoint, "lambda", "delete-function", "--function-name", name)
+    aws_cli("lambda", "delete-function", "--function-name", name)

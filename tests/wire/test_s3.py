@@ -6,13 +6,10 @@ import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import time
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import boto3
 import pytest
@@ -296,29 +293,19 @@ def test_put_object_invokes_the_configured_function(s3, lambda_, bucket):
 # -- the AWS CLI ------------------------------------------------------------------------------
 
 
-def aws_cli(endpoint: str, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-    aws = Path(sys.executable).with_name("aws")
-    if not aws.exists():
-        pytest.skip("the AWS CLI is not installed in this environment")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run([str(aws), "--endpoint-url", endpoint, *args], env=env, input=input,
-                          capture_output=True, timeout=60, check=True)
-
-
-def test_aws_s3_cp_and_ls(endpoint, bucket, tmp_path):
+def test_aws_s3_cp_and_ls(aws_cli, bucket, tmp_path):
     source = tmp_path / "report.csv"
     source.write_bytes(b"a,b\n1,2\n")
-    aws_cli(endpoint, "s3", "cp", str(source), f"s3://{bucket}/reports/2024 q1.csv")
-    aws_cli(endpoint, "s3", "cp", str(source), f"s3://{bucket}/top.txt")
-    listing = aws_cli(endpoint, "s3", "ls", f"s3://{bucket}/").stdout.decode()
+    aws_cli("s3", "cp", str(source), f"s3://{bucket}/reports/2024 q1.csv")
+    aws_cli("s3", "cp", str(source), f"s3://{bucket}/top.txt")
+    listing = aws_cli("s3", "ls", f"s3://{bucket}/").stdout.decode()
     assert "PRE reports/" in listing and "top.txt" in listing
-    recursive = aws_cli(endpoint, "s3", "ls", "--recursive", f"s3://{bucket}/").stdout.decode()
+    recursive = aws_cli("s3", "ls", "--recursive", f"s3://{bucket}/").stdout.decode()
     assert "reports/2024 q1.csv" in recursive
     target = tmp_path / "back.csv"
-    aws_cli(endpoint, "s3", "cp", f"s3://{bucket}/reports/2024 q1.csv", str(target))
+    aws_cli("s3", "cp", f"s3://{bucket}/reports/2024 q1.csv", str(target))
     assert target.read_bytes() == source.read_bytes()
-    assert bucket in aws_cli(endpoint, "s3", "ls").stdout.decode()
+    assert bucket in aws_cli("s3", "ls").stdout.decode()
 
 
 def test_virtual_hosted_addressing(tidal_server, bucket):

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -21,17 +18,6 @@ def client_error(fn, *args, **kwargs) -> dict:
     with pytest.raises(ClientError) as err:
         fn(*args, **kwargs)
     return err.value.response
-
-
-def aws_cli(endpoint: str, *args: str) -> subprocess.CompletedProcess:
-    # As tests/wire/test_s3.py runs it: the CLI beside this interpreter, test credentials.
-    aws = Path(sys.executable).with_name("aws")
-    if not aws.exists():
-        pytest.skip("the AWS CLI is not installed in this environment")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
-    env.pop("AWS_PROFILE", None)
-    return subprocess.run([str(aws), "--endpoint-url", endpoint, *args], env=env, capture_output=True,
-                          timeout=60, check=True)
 
 
 def multipart_etag(*parts: bytes) -> str:
@@ -136,11 +122,11 @@ def test_transfer_manager_round_trip(s3, bucket, big_file, tmp_path):
     assert target.read_bytes() == data
 
 
-def test_aws_cli_cp_of_a_large_file(s3, endpoint, bucket, big_file, tmp_path):
-    aws_cli(endpoint, "s3", "cp", str(big_file), f"s3://{bucket}/cli/big.bin")
+def test_aws_cli_cp_of_a_large_file(s3, aws_cli, bucket, big_file, tmp_path):
+    aws_cli("s3", "cp", str(big_file), f"s3://{bucket}/cli/big.bin")
     assert s3.head_object(Bucket=bucket, Key="cli/big.bin")["ETag"].endswith('-3"')  # 8 + 8 + 4 MiB
     target = tmp_path / "from-cli.bin"
-    aws_cli(endpoint, "s3", "cp", f"s3://{bucket}/cli/big.bin", str(target))
+    aws_cli("s3", "cp", f"s3://{bucket}/cli/big.bin", str(target))
     assert target.read_bytes() == big_file.read_bytes()
 
 
