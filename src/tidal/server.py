@@ -122,7 +122,7 @@ class Tidal:
 
     def _status(self, request: HttpRequest) -> HttpResponse:
         """Delivery counters since start: in memory, cheap enough to poll during a big run."""
-        return _json(200, {"delivery": self.async_invoke.stats()})
+        return _json(200, {"delivery": self.async_invoke.stats(), "max_workers": self.pool.max_workers})
 
     def _deliveries(self, request: HttpRequest) -> HttpResponse:
         """Events created since ``?since=<epoch seconds>``: how they ended, and created→done latency.

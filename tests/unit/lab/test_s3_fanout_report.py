@@ -1,0 +1,39 @@
+"""What `tidal lab s3-fanout` prints from a run's figures."""
+
+from rich.console import Console
+
+from tidal.lab.s3_fanout import FanoutReport, print_report
+
+
+def report(**overrides) -> FanoutReport:
+    fields = dict(
+        objects=1000, uploaded=1000, processed=1000, histogram={1: 1000}, never_processed=[],
+        upload_seconds=1.0, end_to_end_seconds=2.0, p50_ms=400.0, p99_ms=900.0, max_workers=4,
+        bucket="b", table="t",
+    )
+    fields.update(overrides)
+    return FanoutReport(**fields)
+
+
+def printed(r: FanoutReport) -> str:
+    console = Console(record=True, width=120)
+    print_report(r, console)
+    return console.export_text()
+
+
+def test_latency_from_a_queue_is_said_to_be_one():
+    text = printed(report())  # 1,000 uploads/s against 500 handled/s
+    assert "1 → 1,000" in text and "p50 400.0 ms, p99 900.0 ms" in text
+    assert "mostly queueing: uploads came at 1,000/s and the handler, on 4 workers" in text
+    assert "finished 500/s overall" in text
+
+
+def test_no_queueing_note_when_the_handler_kept_up():
+    text = printed(report(end_to_end_seconds=1.05))
+    assert "p50 400.0 ms" in text
+    assert "queueing" not in text
+
+
+def test_no_latency_and_no_note_against_a_server_that_is_not_tidal():
+    text = printed(report(p50_ms=None, p99_ms=None, max_workers=None))
+    assert "latency" not in text and "queueing" not in text
