@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import operator
+import statistics
 import tempfile
 import traceback
 from pathlib import Path
@@ -89,8 +90,17 @@ def _print_summary(results: dict[str, dict]) -> None:
         print(f"{name:<13}{_fmt(put.get('server_cpu_us')):>18}{_fmt(put.get('ops_per_s')):>8}"
               f"{_fmt(upd.get('server_cpu_us')):>19}{_fmt(upd.get('ops_per_s')):>8}"
               f"{_fmt(fan.get('objects_per_s')):>14}{_fmt(fan.get('peak_rss_mb')):>9}")
-    tidal = results.get("tidal", {})
     print("(medians over rounds; the comparisons below pair each round's figures)")
+    for name, f in results.items():
+        spreads = []
+        for label in OPERATIONS:
+            rounds = sorted(f.get(label, {}).get("rounds") or ())
+            if rounds:
+                q1, _, q3 = statistics.quantiles(rounds, n=4) if len(rounds) > 1 else (rounds[0],) * 3
+                spreads.append(f"{label} {rounds[0]:,.0f}–{rounds[-1]:,.0f} (middle half {q1:,.0f}–{q3:,.0f})")
+        if spreads:
+            print(f"{name} µs per round: " + "; ".join(spreads))
+    tidal = results.get("tidal", {})
     for label in OPERATIONS:
         mine = tidal.get(label, {})
         for floor_name, what in (("floor", "HTTP floor"), ("commit floor", "HTTP + commit floor")):
