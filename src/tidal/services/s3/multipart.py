@@ -429,15 +429,7 @@ class MultipartOperations(MultipartListings):
     async def get_object(self, call: Call, params: dict) -> dict:
         if params.get("PartNumber") is None:
             return await super().get_object(call, params)  # type: ignore[misc]
-        for attempt in range(3):
-            result, blob = self._read_part(call, params, with_body=True)
-            try:
-                return await self._with_body(result, blob)  # type: ignore[attr-defined]
-            except FileNotFoundError:
-                if attempt == 2:
-                    raise
-                # overwritten or deleted since the row was read: read the row again
-        raise AssertionError("unreachable")
+        return await self._with_body(partial(self._read_part, call, params, True))  # type: ignore[attr-defined]
 
     @reads
     def head_object(self, call: Call, params: dict) -> dict:

@@ -318,26 +318,28 @@ class ObjectOperations:
 
     @awaits
     async def get_object(self, call: Call, params: dict) -> dict:
+        return await self._with_body(partial(self._read_object, call, params, True))
+
+    async def _with_body(self, read: Callable[[], tuple[dict, tuple | None]]) -> dict:
+        """``read()``'s result with its body read from the file it names, if any (see
+        :meth:`_read_object`): on the loop when small, on a worker thread when large."""
         for attempt in range(3):
-            result, blob = self._read_object(call, params, with_body=True)
+            result, blob = read()
+            if blob is None:
+                return result
+            blob_id, start, end = blob
             try:
-                return await self._with_body(result, blob)
+                if result["ContentLength"] <= _READ_ON_LOOP_BYTES:
+                    result["Body"] = self.env.blobs.read(blob_id, start, end)
+                else:  # a large read on the loop would stall every other request
+                    loop = asyncio.get_running_loop()
+                    result["Body"] = await loop.run_in_executor(None, self.env.blobs.read, blob_id, start, end)
             except FileNotFoundError:
                 if attempt == 2:
                     raise
-                # overwritten or deleted since the row was read: read the row again
+                continue  # overwritten or deleted since the row was read: read the row again
+            return result
         raise AssertionError("unreachable")
-
-    async def _with_body(self, result: dict, blob: tuple | None) -> dict:
-        """``result`` with its body read from ``blob`` (see :meth:`_read_object`), if any."""
-        if blob is not None:
-            blob_id, start, end = blob
-            if result["ContentLength"] <= _READ_ON_LOOP_BYTES:
-                result["Body"] = self.env.blobs.read(blob_id, start, end)
-            else:  # a large read on the loop would stall every other request
-                loop = asyncio.get_running_loop()
-                result["Body"] = await loop.run_in_executor(None, self.env.blobs.read, blob_id, start, end)
-        return result
 
     @reads
     def head_object(self, call: Call, params: dict) -> dict:
