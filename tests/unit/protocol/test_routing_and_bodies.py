@@ -14,7 +14,7 @@ from protocol_harness import raw_request
 from tidal.errors import AWSError
 from tidal.protocol import protocol_for
 from tidal.protocol.aws_chunked import decode_aws_chunked, plain_body
-from tidal.protocol.checksums import _pure_crc32c, _pure_crc64nvme, b64_checksum
+from tidal.protocol.checksums import b64_checksum, crc32c, crc64nvme
 from tidal.protocol.virtual_host import rewrite_virtual_host, virtual_host_bucket
 
 
@@ -161,8 +161,8 @@ def test_trailer_checksums_of_every_algorithm(algorithm: str) -> None:
 
 
 def test_known_crc_check_values() -> None:
-    assert _pure_crc32c(b"123456789") == 0xE3069283
-    assert _pure_crc64nvme(b"123456789") == 0xAE8B14860A799888
+    assert crc32c(b"123456789") == 0xE3069283
+    assert crc64nvme(b"123456789") == 0xAE8B14860A799888
 
 
 def test_decoded_length_mismatch_is_incomplete_body() -> None:
