@@ -13,7 +13,20 @@ import hashlib
 import zlib
 from collections.abc import Callable
 
-from awscrt.checksums import crc32c, crc64nvme
+# awscrt is imported on first use: loading its extension takes ~30 ms, a tenth of start-up,
+# for algorithms most clients never ask for.
+
+
+def crc32c(data: bytes) -> int:
+    from awscrt.checksums import crc32c as crt_crc32c
+
+    return crt_crc32c(data)
+
+
+def crc64nvme(data: bytes) -> int:
+    from awscrt.checksums import crc64nvme as crt_crc64nvme
+
+    return crt_crc64nvme(data)
 
 
 def _b64(raw: bytes) -> str:
