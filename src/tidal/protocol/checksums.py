@@ -1,9 +1,11 @@
 """The checksum algorithms S3 and its clients use: CRC32, CRC32C, CRC64NVME, SHA1, SHA256, MD5.
 
-CRC32 comes from zlib, CRC32C and CRC64NVME from awscrt (AWS's own C runtime, what
-botocore[crt] uses), SHA1, SHA256 and MD5 from hashlib. All are C, and release the GIL on
-large inputs: a pure-Python CRC32C, tried first, managed ~10 MB/s, so a 100 MB upload that
-asked for it held the event loop for ten seconds.
+All are C and fast on large bodies: CRC32 from zlib; SHA1, SHA256 and MD5 from hashlib;
+CRC32C and CRC64NVME from anycrc (~10 GB/s here). A pure-Python CRC32C and CRC64NVME, tried
+first, managed ~10 MB/s: a 100 MB upload that asked for one (the AWS CLI v2 can) held the
+event loop for ten seconds. Not awscrt, which botocore[crt] uses: botocore imports it
+wherever it is installed, so every process would load it (~30 ms) and the functions' boto3
+would gain CRT-only features, such as CRC32C, that Lambda's own runtime lacks.
 """
 
 from __future__ import annotations
@@ -12,21 +14,28 @@ import base64
 import hashlib
 import zlib
 from collections.abc import Callable
+from typing import Any
 
-# awscrt is imported on first use: loading its extension takes ~30 ms, a tenth of start-up,
-# for algorithms most clients never ask for.
+# anycrc's models, made on first use: importing anycrc takes ~14 ms of start-up, for
+# algorithms most clients never ask for.
+_crc_models: dict[str, Any] = {}
+
+
+def _crc_model(name: str) -> Any:
+    model = _crc_models.get(name)
+    if model is None:
+        import anycrc
+
+        model = _crc_models[name] = anycrc.Model(name)
+    return model
 
 
 def crc32c(data: bytes) -> int:
-    from awscrt.checksums import crc32c as crt_crc32c
-
-    return crt_crc32c(data)
+    return _crc_model("CRC32-ISCSI").calc(data)
 
 
 def crc64nvme(data: bytes) -> int:
-    from awscrt.checksums import crc64nvme as crt_crc64nvme
-
-    return crt_crc64nvme(data)
+    return _crc_model("CRC64-NVME").calc(data)
 
 
 def _b64(raw: bytes) -> str:
