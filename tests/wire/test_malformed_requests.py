@@ -115,10 +115,16 @@ def test_s3_create_bucket_with_bad_xml_creates_nothing(tidal_server, s3):
     assert "never-created-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
 
 
-def test_s3_bad_content_md5_stores_nothing(tidal_server, s3):
-    s3.create_bucket(Bucket="md5-check-bucket")
-    status, _, data = send(tidal_server, "PUT", "/md5-check-bucket/k", b"hello", {
+@pytest.mark.parametrize("size", [5, 5 * 1024 * 1024], ids=["small", "large, checked off the loop"])
+def test_s3_bad_content_md5_stores_nothing(tidal_server, s3, size):
+    bucket = f"md5-check-bucket-{size}"
+    s3.create_bucket(Bucket=bucket)
+    blobs = tidal_server.data_dir / "blobs"
+    files_before = set(blobs.glob("??/*"))
+    status, _, data = send(tidal_server, "PUT", f"/{bucket}/k", b"h" * size, {
         "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA==", "Authorization": AUTH.format(service="s3"),
     })
     assert status == 400 and b"<Code>BadDigest</Code>" in data
-    assert s3.list_objects_v2(Bucket="md5-check-bucket")["KeyCount"] == 0
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert set(blobs.glob("??/*")) == files_before  # refused before any file was written
+    assert healthy(tidal_server)
