@@ -83,6 +83,7 @@ class Dispatcher:
             respond(handler(request) if handler else HttpResponse(404, [], b'{"message":"not found"}'))
             return
         service_name, region = route(request, self._region)
+        received = request
         if service_name == "s3":
             # bucket.localhost:4566/key → /bucket/key, so routing sees one addressing style.
             request = rewrite_virtual_host(request)
@@ -110,7 +111,7 @@ class Dispatcher:
             if parsed is not None:
                 params = parsed
             elif len(request.body) > _PARSE_OFF_LOOP_BYTES:
-                self._parse_off_loop(proto, op, request, request_id, respond)
+                self._parse_off_loop(proto, op, received, request, request_id, respond)
                 return
             else:
                 params = proto.parse(op, request)
@@ -159,9 +160,11 @@ class Dispatcher:
             asyncio.ensure_future(method(call, params)).add_done_callback(task_done)
 
     def _parse_off_loop(
-        self, proto: ServiceProtocol, op: Any, request: HttpRequest, request_id: str, respond: Respond,
+        self, proto: ServiceProtocol, op: Any, received: HttpRequest, request: HttpRequest, request_id: str,
+        respond: Respond,
     ) -> None:
-        """Parse a large request on a worker thread, then handle it as any other.
+        """Parse a large ``request`` on a worker thread, then handle it as any other (from the
+        request as ``received``: a virtual-hosted one is rewritten again, not twice).
 
         Parsing verifies the body's checksums and Content-MD5: over a 200 MB body, ~50 ms of
         CRC32 or ~0.3 s of SHA256 that would hold every other request on the loop; zlib,
@@ -174,7 +177,7 @@ class Dispatcher:
                 return
             error = future.exception()
             if error is None:
-                self(request, respond, future.result())
+                self(received, respond, future.result())
             elif isinstance(error, AWSError):
                 respond(proto.serialize_error(error, request_id, op))
             else:
