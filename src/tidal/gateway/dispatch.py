@@ -19,6 +19,7 @@ from typing import Any
 from botocore import xform_name
 
 from tidal.errors import AWSError
+from tidal.gateway.http import LARGE_BODY_BYTES
 from tidal.gateway.routing import route
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
 from tidal.services.operation import Call, operation_kind, operation_preparation
@@ -110,7 +111,7 @@ class Dispatcher:
             method, kind, prepare = found
             if parsed is not None:
                 params = parsed
-            elif len(request.body) > _PARSE_OFF_LOOP_BYTES:
+            elif len(request.body) > LARGE_BODY_BYTES:
                 self._parse_off_loop(proto, op, received, request, request_id, respond)
                 return
             else:
@@ -230,9 +231,6 @@ class Dispatcher:
 
 
 _UNSEEN = object()
-
-# A request body larger than this is parsed (and its checksums verified) off the loop.
-_PARSE_OFF_LOOP_BYTES = 4 * 1024 * 1024
 
 
 def _stopping() -> AWSError:

@@ -14,7 +14,6 @@ import email.utils
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import NamedTuple
 
 import httptools
 
@@ -34,11 +33,11 @@ _REASONS = {
 
 _date_cache: list = [0, b""]
 
-# A body larger than this, received in several pieces, is joined on a worker thread:
-# bytes.join lets go of the GIL for large joins, and joining 200 MB on the loop stalled
-# every other request and delivery for ~0.3 s (measured). Below it a join takes well
-# under a millisecond.
-_JOIN_OFF_LOOP_BYTES = 4 * 1024 * 1024
+# A request body larger than this is handled off the loop: joined here from its pieces on a
+# worker thread (bytes.join lets go of the GIL for large joins; joining 200 MB on the loop
+# stalled every other request and delivery for ~0.3 s, measured), then parsed and verified
+# on one by the dispatcher. Below it both take well under a millisecond.
+LARGE_BODY_BYTES = 4 * 1024 * 1024
 
 # A response body larger than this is written after its head rather than copied behind it.
 _WRITE_APART_BYTES = 256 * 1024
@@ -79,17 +78,6 @@ def encode_response(response: HttpResponse, *, head: bool, keep_alive: bool) -> 
     return b"".join(parts)
 
 
-class _Joining(NamedTuple):
-    """A request in the queue whose body is still being joined off the loop."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]
-    body: asyncio.Future
-    client_ip: str
-
-
 class HttpConnection(asyncio.Protocol):
     __slots__ = (
         "_app", "_transport", "_parser", "_url", "_headers", "_body", "_queue", "_busy",
@@ -104,7 +92,8 @@ class HttpConnection(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._body_size = 0
-        self._queue: deque[tuple[HttpRequest | _Joining, bool]] = deque()
+        # (request, keep-alive, the join of its body while that runs on a worker thread)
+        self._queue: deque[tuple[HttpRequest, bool, asyncio.Future | None]] = deque()
         self._busy = False
         self._closing = False
         self._client_ip = "127.0.0.1"
@@ -168,17 +157,17 @@ class HttpConnection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
-        method = self._parser.get_method().decode("ascii")
+        request = HttpRequest(
+            self._parser.get_method().decode("ascii"), path, query, self._headers, b"", self._client_ip
+        )
         chunks = self._body
-        request: HttpRequest | _Joining
-        if self._body_size > _JOIN_OFF_LOOP_BYTES and len(chunks) > 1:
-            body = asyncio.get_running_loop().run_in_executor(None, b"".join, chunks)
-            body.add_done_callback(self._joined)
-            request = _Joining(method, path, query, self._headers, body, self._client_ip)
-        else:
-            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            request = HttpRequest(method, path, query, self._headers, body, self._client_ip)
-        self._queue.append((request, self._parser.should_keep_alive()))
+        joining = None
+        if self._body_size > LARGE_BODY_BYTES and len(chunks) > 1:
+            joining = asyncio.get_running_loop().run_in_executor(None, b"".join, chunks)
+            joining.add_done_callback(self._joined)
+        elif chunks:
+            request.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._queue.append((request, self._parser.should_keep_alive(), joining))
         self._url = b""
         self._headers = {}
         self._body = []
@@ -194,15 +183,14 @@ class HttpConnection(asyncio.Protocol):
 
     def _next(self) -> None:
         while self._queue and not self._busy and self._transport is not None:
-            request, keep_alive = self._queue[0]
-            if type(request) is _Joining:
-                if not request.body.done():
+            request, keep_alive, joining = self._queue[0]
+            if joining is not None:
+                if not joining.done():
                     return  # _joined carries on
-                if request.body.cancelled() or request.body.exception() is not None:
+                if joining.cancelled() or joining.exception() is not None:
                     self._reply_and_close(500)  # out of memory, or the server is stopping
                     return
-                request = HttpRequest(request.method, request.path, request.query, request.headers,
-                                      request.body.result(), request.client_ip)
+                request.body = joining.result()
             self._queue.popleft()
             self._busy = True
             head = request.method == "HEAD"

@@ -25,6 +25,15 @@ class BlobStore:
 
     def write(self, data: bytes) -> str:
         """Store ``data`` and return its id. The file is complete before the id is returned."""
+        blob_id, fd = self.create()
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        return blob_id
+
+    def create(self) -> tuple[str, int]:
+        """A new, empty blob: its id and a file descriptor open for writing it."""
         blob_id = secrets.token_hex(16)
         folder = self.root / blob_id[:2]
         path = folder / blob_id
@@ -33,14 +42,7 @@ class BlobStore:
         except FileNotFoundError:
             folder.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        finally:
-            os.close(fd)
-        return blob_id
+        return blob_id, fd
 
     def path(self, blob_id: str) -> Path:
         if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
@@ -91,3 +93,10 @@ class BlobStore:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (os.write may write less than it is given)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tidal.gateway.http import _JOIN_OFF_LOOP_BYTES, start_http_server
+from tidal.gateway.http import LARGE_BODY_BYTES, start_http_server
 from tidal.types import HttpResponse
 
 
@@ -111,7 +111,7 @@ def hashing_app(request, respond):
 def test_a_large_body_joined_off_the_loop_arrives_whole_and_in_order():
     """A body over the off-loop threshold, sent in pieces, then a small request pipelined
     behind it: the large one is answered first, with every byte."""
-    large = os.urandom(_JOIN_OFF_LOOP_BYTES + 300_000)
+    large = os.urandom(LARGE_BODY_BYTES + 300_000)
 
     async def go() -> bytes:
         server = await start_http_server(hashing_app, "127.0.0.1", 0)

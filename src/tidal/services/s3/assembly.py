@@ -9,9 +9,8 @@ CompleteMultipartUpload runs it on a worker thread before its transaction when i
 from __future__ import annotations
 
 import os
-import secrets
 
-from tidal.storage.blobs import BlobStore
+from tidal.storage.blobs import BlobStore, write_all
 
 _COPY_CHUNK = 8 * 1024 * 1024
 
@@ -21,10 +20,7 @@ Piece = tuple[str | None, bytes | None, int]
 
 def assemble(blobs: BlobStore, pieces: list[Piece]) -> str:
     """A new blob holding ``pieces`` end to end; its id. Nothing is left behind on failure."""
-    blob_id = secrets.token_hex(16)
-    path = blobs.path(blob_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    blob_id, fd = blobs.create()
     try:
         for part_blob, inline, size in pieces:
             if part_blob is None:
@@ -62,8 +58,3 @@ def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
         if remaining:
             raise OSError(f"blob {path} is shorter than its recorded size")
 
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]

@@ -50,7 +50,7 @@ from tidal.services.s3.objects import (
 from tidal.storage.blobs import INLINE_MAX_BYTES
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from tidal.services.environment import ServiceEnv
     from tidal.storage.database import Connection
@@ -178,7 +178,8 @@ class MultipartOperations(MultipartListings):
     env: ServiceEnv
     _notify: Callable[..., int]
     _missing_object: Callable[[Connection, str, str], AWSError]
-    _read_object: Callable[[Call, dict, bool], dict]
+    _read_object: Callable[[Call, dict, bool], tuple[dict, tuple | None]]
+    _with_body: Callable[[Callable[[], tuple[dict, tuple | None]]], Awaitable[dict]]
 
     # -- uploads ---------------------------------------------------------------------------
 
@@ -429,7 +430,7 @@ class MultipartOperations(MultipartListings):
     async def get_object(self, call: Call, params: dict) -> dict:
         if params.get("PartNumber") is None:
             return await super().get_object(call, params)  # type: ignore[misc]
-        return await self._with_body(partial(self._read_part, call, params, True))  # type: ignore[attr-defined]
+        return await self._with_body(partial(self._read_part, call, params, True))
 
     @reads
     def head_object(self, call: Call, params: dict) -> dict:
@@ -467,7 +468,7 @@ class MultipartOperations(MultipartListings):
             read_body = with_body and (bool(length) or sizes is None)
             try:
                 # The row is read again there: if the object changed since, its ETag says so.
-                result, blob = self._read_object(call, inner, read_body)  # type: ignore[attr-defined]
+                result, blob = self._read_object(call, inner, read_body)
             except AWSError as err:
                 if err.code == "InvalidRange" and attempt < 2:
                     continue  # overwritten by a smaller object meanwhile
