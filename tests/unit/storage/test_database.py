@@ -111,6 +111,33 @@ def test_wal_stays_bounded_under_a_steady_stream_of_writes(tmp_path):
     assert wal < 8 * 1024 * 1024, wal
 
 
+def test_a_checkpoint_a_reader_held_back_is_finished_at_the_next_commit(tmp_path):
+    # The writer finishes a checkpoint every 500 commits. When it cannot (a reader's
+    # snapshot still needs the old frames, or the checkpointer is mid-copy), it must try
+    # again after the next commit rather than 500 later, or the WAL grows by intervals.
+    db = Database(tmp_path / "h.db", [SCHEMA])
+
+    reader = db.reader()
+
+    async def writes(n):
+        for i in range(n):
+            await db.write(lambda tx, i=i: tx.execute("INSERT OR REPLACE INTO t VALUES (?, ?)", (str(i), i)))
+
+    async def main():
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM t").fetchall()  # a snapshot from before any write
+        await writes(600)
+        reader.execute("COMMIT")
+        await writes(20)
+
+    asyncio.run(main())
+    # A PASSIVE checkpoint reports how many frames the WAL holds now.
+    frames_in_wal = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+    db.close()
+    # Restarted after the reader let go: only the last ~20 commits' frames, not ~620 commits'.
+    assert frames_in_wal < 200, frames_in_wal
+
+
 def test_write_sync_from_another_thread_goes_through_the_running_loop(db):
     async def main():
         loop_thread = threading.get_ident()
