@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -218,6 +219,42 @@ def test_overwrite_replaces_the_object_and_its_blob(s3, bucket):
     put(s3, "k", b"small now")
     assert s3.object_rows()[0][2] is None and s3.blobs.ids() == set()
     assert s3("get_object", {"Bucket": bucket, "Key": "k", "Range": "bytes=2-4"})["Body"] == b"all"
+
+
+@pytest.mark.parametrize("body_size", [len(LARGE), 2 * 1024 * 1024])  # read on the loop / off it
+@pytest.mark.parametrize("change", ["overwrite", "delete"])
+def test_get_object_whose_blob_goes_between_row_and_file_reads_the_row_again(s3, bucket, body_size, change):
+    # GetObject reads the row, then the file it names; a large file is read on a worker
+    # thread, while the loop commits other writes. An overwrite or delete committed in
+    # between removes that file: the reply must come from the row as it is now (the new
+    # body, or NoSuchKey), never a 500 and never a mix of the two versions.
+    put(s3, "k", b"1" * body_size)
+    service = s3.service
+    call = s3.new_call()
+    call.db = s3.db.reader()
+    params = {"Bucket": bucket, "Key": "k"}
+    reads = []
+
+    def read_then_change():
+        reads.append(call)
+        found = service._read_object(call, params, True)
+        if len(reads) == 1:
+            if change == "overwrite":
+                put(s3, "k", b"2" * (body_size + 1))
+            else:
+                s3("delete_object", {"Bucket": bucket, "Key": "k"})
+            assert s3.blobs.ids() == ({s3.object_rows()[0][2]} if change == "overwrite" else set())
+        return found
+
+    if change == "overwrite":
+        result = asyncio.run(service._with_body(read_then_change))
+        assert result["Body"] == b"2" * (body_size + 1) and result["ContentLength"] == body_size + 1
+        assert result["ETag"] == f'"{hashlib.md5(result["Body"]).hexdigest()}"'
+    else:
+        with pytest.raises(AWSError) as raised:
+            asyncio.run(service._with_body(read_then_change))
+        assert raised.value.code == "NoSuchKey"
+    assert len(reads) == 2
 
 
 def test_small_bodies_are_inline_and_make_no_file(s3, bucket):
