@@ -54,6 +54,8 @@ Connection = apsw.Connection
 # checkpointer also looks once a second. A WAL that was reset is cut back to
 # _WAL_SIZE_LIMIT bytes, so a burst does not leave a huge file behind.
 _COMMITS_PER_CHECKPOINT = 500
+# A finish still not done this many commits after it was due waits for the checkpointer.
+_FINISH_PATIENCE = 50
 _CHECKPOINT_INTERVAL = 1.0
 _WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
@@ -143,7 +145,8 @@ class Database:
         self._open = True  # read on every write, and by the checkpointer thread
         self._checkpoint_wanted = threading.Event()
         self._commits = 0
-        self._finish_due = False
+        self._finish_due_at: int | None = None  # the commit count a finish became due at
+        self._checkpointing = threading.Lock()  # held by whoever runs a checkpoint
         self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="tidal-checkpointer", daemon=True)
         self._checkpointer.start()
 
@@ -273,10 +276,12 @@ class Database:
                     phase = self._commits % _COMMITS_PER_CHECKPOINT
                     if phase == _COMMITS_PER_CHECKPOINT // 2:
                         self._checkpoint_wanted.set()
-                    elif phase == 0:
-                        self._finish_due = True
-                    if self._finish_due:
-                        self._finish_due = not self._finish_checkpoint(conn)
+                    elif phase == 0 and self._finish_due_at is None:
+                        self._finish_due_at = self._commits
+                    if self._finish_due_at is not None:
+                        overdue = self._commits - self._finish_due_at >= _FINISH_PATIENCE
+                        if self._finish_checkpoint(conn, overdue):
+                            self._finish_due_at = None
             except BaseException as exc:  # noqa: BLE001 - a failed commit fails every job in it
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -291,19 +296,34 @@ class Database:
 
     # -- checkpointing ---------------------------------------------------------------------
 
-    def _finish_checkpoint(self, conn: Connection) -> bool:
+    def _finish_checkpoint(self, conn: Connection, wait: bool) -> bool:
         # Under a steady stream of writes a checkpoint on another connection never catches
         # up with the last frame, so the WAL is never restarted and grows without bound
         # (SQLite's "checkpoint starvation"). The checkpointer thread does the bulk of the
         # copying; here, between two commits, the writer finishes it: few frames are left,
         # and nothing can append meanwhile, so the next transaction restarts the WAL.
         # It fails while the checkpointer is mid-copy (busy) or a reader's snapshot still
-        # needs old frames; then it is tried again after the next commit, not 500 later,
-        # which on a slow disk let the WAL grow by several intervals (seen in CI).
+        # needs old frames; then it is tried again after the next commit. While fsync is
+        # slow (a loaded disk: seen in CI) the checkpointer can stay mid-copy for hundreds
+        # of commits, so once overdue the writer waits for its copy to end: a stall of the
+        # loop of at most one fsync, against a WAL that would grow without bound.
+        if wait:
+            with self._checkpointing:
+                return self._passive_checkpoint(conn)
+        if not self._checkpointing.acquire(blocking=False):
+            return False
+        try:
+            return self._passive_checkpoint(conn)
+        finally:
+            self._checkpointing.release()
+
+    @staticmethod
+    def _passive_checkpoint(conn: Connection) -> bool:
+        """Copy what the WAL's readers allow into the database; True if that was everything."""
         try:
             busy, log, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         except apsw.Error:
-            busy, log, copied = 1, 0, 0
+            return False
         return busy == 0 and log == copied
 
     def _checkpoint_loop(self) -> None:
@@ -312,9 +332,7 @@ class Database:
             while self._open:
                 self._checkpoint_wanted.wait(_CHECKPOINT_INTERVAL)
                 self._checkpoint_wanted.clear()
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except apsw.Error:
-                    pass  # busy: the next round tries again
+                with self._checkpointing:
+                    self._passive_checkpoint(conn)  # all or not, the next round tries again
         finally:
             conn.close()
