@@ -10,8 +10,9 @@ Why not a writer thread of its own: measured on this 2-core machine, handing eve
 to another thread and back cost ~40 µs of server CPU per request (futex wake-ups, the
 loop's self-pipe, GIL hand-offs) — a quarter of the 150 µs budget for a whole PutObject —
 and bought no parallelism, since both threads share the GIL. The one thing a thread would
-keep off the loop, the WAL checkpoint with its fsync, runs on a checkpointer thread with
-its own connection (PASSIVE checkpoints never block the writer).
+keep off the loop, the bulk of the WAL checkpoint with its fsync, runs on a checkpointer
+thread with its own connection; the writer finishes each checkpoint between two commits
+(see ``_finish_checkpoint``), waiting for the checkpointer only when a finish is overdue.
 
 WAL with synchronous=NORMAL: a commit survives the death of the process (kill -9), which
 is tidal's durability promise; ``durable_fsync=True`` (synchronous=FULL) also survives
