@@ -86,9 +86,16 @@ def test_retry_budget_is_honoured_then_the_event_is_dropped(lambda_, function, t
     assert len(attempts_in(log, 2)) == 2
     time.sleep(1.5)  # past where a third attempt would have come (~1.2 s)
     assert len(log.read_text().splitlines()) == 2
-    with urllib.request.urlopen(f"{endpoint}/_tidal/deliveries?since={since - 1}") as resp:
-        summary = json.loads(resp.read())
+    # The drop is recorded once the second attempt's failure is committed: poll for it.
+    deadline = time.monotonic() + 30
+    while True:
+        with urllib.request.urlopen(f"{endpoint}/_tidal/deliveries?since={since - 1}") as resp:
+            summary = json.loads(resp.read())
+        if summary["failed"] >= 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert summary["failed"] >= 1
+    assert len(log.read_text().splitlines()) == 2  # dropped: no attempt after the budget either
 
 
 def test_a_burst_queues_behind_the_bounded_pool(lambda_, function, tmp_path):

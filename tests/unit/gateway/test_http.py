@@ -19,21 +19,38 @@ def echo_app(request, respond):
         respond(HttpResponse(200, [("X-Test", "1")], body))
 
 
-async def exchange(raw: bytes, reads: int = 1) -> bytes:
+def final_responses(data: bytes) -> int:
+    """How many complete final (non-1xx) responses ``data`` holds, bodies by Content-Length."""
+    count = pos = 0
+    while (end := data.find(b"\r\n\r\n", pos)) != -1:
+        head = data[pos:end].split(b"\r\n")
+        status = int(head[0].split(b" ", 2)[1])
+        length = 0
+        for line in head[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        pos = end + 4 + (0 if status < 200 else length)
+        if pos > len(data):
+            break
+        if status >= 200:
+            count += 1
+    return count
+
+
+async def exchange(raw: bytes, responses: int = 1) -> bytes:
+    """Sends ``raw`` and reads until ``responses`` final responses have arrived whole, or EOF."""
     server = await start_http_server(echo_app, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(raw)
     await writer.drain()
     data = b""
-    try:
-        while True:
-            chunk = await asyncio.wait_for(reader.read(65536), 0.5)
-            if not chunk:
-                break
-            data += chunk
-    except TimeoutError:
-        pass
+    while final_responses(data) < responses:
+        chunk = await asyncio.wait_for(reader.read(65536), 10)
+        if not chunk:
+            break
+        data += chunk
     writer.close()
     server.close()
     return data
@@ -44,13 +61,13 @@ def run(coro):
 
 
 def test_keep_alive_two_requests_on_one_connection():
-    data = run(exchange(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPUT /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"))
+    data = run(exchange(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nPUT /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 2))
     assert data.count(b"HTTP/1.1 200 OK") == 2
     assert b"GET /a? 0" in data and b"PUT /b?q=1 3" in data
 
 
 def test_pipelined_responses_stay_in_order_when_the_first_answers_later():
-    data = run(exchange(b"GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n"))
+    data = run(exchange(b"GET /later HTTP/1.1\r\nHost: x\r\n\r\nGET /now HTTP/1.1\r\nHost: x\r\n\r\n", 2))
     assert data.index(b"later") < data.index(b"GET /now")
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import sys
+import time
 
 import pytest
 
@@ -77,7 +78,8 @@ def test_timeout_kills_the_worker_and_reports_sandbox_timedout(make_fn, run_pool
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z req-t Task timed out after 0\.50 seconds", last
     )
-    assert 450 <= failed.duration_ms < 2000
+    # The kill and reap after the 0.5 s are not the handler's time, but a loaded machine may be slow at them.
+    assert 450 <= failed.duration_ms < 10_000
     assert after.cold_start
 
 
@@ -227,15 +229,23 @@ def test_init_longer_than_the_init_limit_runs_on_against_the_timeout(make_fn, ru
     slow = (
         "import time\ntime.sleep({delay})\ndef handler(e, c):\n    return c.get_remaining_time_in_millis()\n"
     )
-    finishes = make_fn(slow.format(delay=0.3), name="finishes", timeout=1.0)
+    finishes = make_fn(slow.format(delay=2.0), name="finishes", timeout=5.0)
     never = make_fn(slow.format(delay=30), name="never", timeout=0.3)
 
     async def body(pool):
-        return await pool.invoke(finishes, b"{}", "a"), await pool.invoke(never, b"{}", "b")
+        started = time.monotonic()
+        finished = await pool.invoke(finishes, b"{}", "a")
+        elapsed = time.monotonic() - started
+        return finished, elapsed, await pool.invoke(never, b"{}", "b")
 
-    finished, timed_out = run_pool(body, init_time_limit=0.1)
-    # Lambda's suppressed init: the 0.2 s past the init limit came out of the handler's second.
-    assert finished.function_error is None and 650 <= int(finished.payload) <= 900
+    finished, elapsed, timed_out = run_pool(body, init_time_limit=0.1)
+    assert finished.function_error is None, finished.payload
+    remaining = int(finished.payload)
+    # Lambda's suppressed init: the ~1.9 s of init past the 0.1 s limit come out of the handler's
+    # 5 s. Uncharged, nearly all 5 s would remain; at least 1 s must be gone (the rest of the
+    # 1.9 s is slack for a late timer). At most the whole call less the init limit is gone.
+    assert remaining <= 4000
+    assert remaining >= 5000 - (elapsed - 0.1) * 1000 - 5
     assert timed_out.error_type == "Sandbox.Timedout"
     assert b"Task timed out after 0.30 seconds" in timed_out.payload
 
@@ -253,7 +263,9 @@ def test_a_worker_dying_while_idle_is_replaced_quietly(make_fn, run_pool):
 
     async def body(pool):
         first = await pool.invoke(fn, b'{"die_later": true}', "a")
-        await asyncio.sleep(0.4)
+        deadline = time.monotonic() + 10
+        while pool.live_workers and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
         live = pool.live_workers
         return first, live, await pool.invoke(fn, b"{}", "b")
 

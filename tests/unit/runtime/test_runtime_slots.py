@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tidal.runtime import slots as slots_module
 from tidal.runtime.slots import PoolClosed, Slots
 
 
@@ -88,20 +89,33 @@ def test_released_worker_serves_its_own_queue_while_fair():
     assert [w.key for w in stopped] == ["a", "a"]
 
 
-def test_a_monopolised_pool_is_shared_after_the_quantum():
+class FakeClock:
+    """Stands in for the ``time`` module in tidal.runtime.slots: time moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_monopolised_pool_is_shared_after_the_quantum(monkeypatch):
     stopped: list[FakeWorker] = []
+    clock = FakeClock()
+    monkeypatch.setattr(slots_module, "time", clock)
 
     async def body():
         slots = Slots(1, stopped.append, quantum=0.05)
         await slots.acquire("a")
-        worker = FakeWorker("a", started_at=time.monotonic() - 1)
+        worker = FakeWorker("a", started_at=clock.now - 1)
         b = asyncio.ensure_future(slots.acquire("b"))
         a = asyncio.ensure_future(slots.acquire("a"))
         await asyncio.sleep(0)
+        clock.now += 0.04
         slots.release(worker)  # b has not waited a quantum yet: a keeps its warm worker
         await asyncio.sleep(0)
         assert a.done() and a.result() is worker and not b.done()
-        await asyncio.sleep(0.06)
+        clock.now += 0.02
         slots.release(worker)  # now b has waited long enough
         await asyncio.sleep(0)
         return b
