@@ -66,7 +66,7 @@ async def _serve(config: Config, started: float) -> None:
     # Ready is announced first; the protocols (~0.1 s of botocore model work) are built
     # right after, before any client has finished building its own boto3 client.
     await asyncio.sleep(0)
-    app.warm_up()
+    await app.warm_up()
     # What is loaded now (botocore's service models above all) lives as long as the server:
     # keep it out of the cyclic GC's scans, which would otherwise walk it again and again.
     gc.freeze()

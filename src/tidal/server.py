@@ -77,10 +77,14 @@ class Tidal:
         )
         self._server: asyncio.base_events.Server | None = None
 
-    def warm_up(self) -> None:
-        """Build each service's wire protocol now rather than on a client's first request."""
+    async def warm_up(self) -> None:
+        """Build each service's wire protocol now rather than on a client's first request.
+
+        One service per turn of the loop (each is ~20-40 ms of botocore model work), so a
+        request that arrives meanwhile (a readiness probe) waits for one, not for all."""
         for service in self.dispatcher.services:
             self.dispatcher.protocol(service)
+            await asyncio.sleep(0)
 
     async def start(self) -> None:
         self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port)
