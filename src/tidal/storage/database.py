@@ -308,10 +308,7 @@ class Database:
         # slow (a loaded disk: seen in CI) the checkpointer can stay mid-copy for hundreds
         # of commits, so once overdue the writer waits for its copy to end: a stall of the
         # loop of at most one fsync, against a WAL that would grow without bound.
-        if wait:
-            with self._checkpointing:
-                return self._passive_checkpoint(conn)
-        if not self._checkpointing.acquire(blocking=False):
+        if not self._checkpointing.acquire(blocking=wait):
             return False
         try:
             return self._passive_checkpoint(conn)
