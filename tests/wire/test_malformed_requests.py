@@ -128,3 +128,26 @@ def test_s3_bad_content_md5_stores_nothing(tidal_server, s3, size):
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     assert set(blobs.glob("??/*")) == files_before  # refused before any file was written
     assert healthy(tidal_server)
+
+
+CRC32_OF_H = "kWsG5w=="  # CRC32 of b"h", base64
+
+
+@pytest.mark.parametrize(("headers", "message"), [
+    ({"x-amz-checksum-crc32": CRC32_OF_H, "x-amz-checksum-sha1": "J9VILuvQdd5EOJd0/OKMafRcinU="},
+     b"Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."),
+    ({"x-amz-checksum-crc32": CRC32_OF_H, "x-amz-sdk-checksum-algorithm": "SHA256"},
+     b"Value for x-amz-sdk-checksum-algorithm header is invalid."),
+    ({"x-amz-checksum-crc32": "not base64!"}, b"Value for x-amz-checksum-crc32 header is invalid."),
+    ({"x-amz-checksum-crc32": "AAAAAA=="}, b"The CRC32 you specified did not match the calculated checksum."),
+], ids=["two algorithms", "sdk algorithm differs", "malformed value", "wrong value"])
+def test_s3_bad_flexible_checksums_store_nothing(tidal_server, s3, headers, message):
+    bucket = "flexible-checksum-bucket"
+    s3.create_bucket(Bucket=bucket)
+    status, _, data = send(tidal_server, "PUT", f"/{bucket}/k", b"h", {
+        **headers, "Authorization": AUTH.format(service="s3"),
+    })
+    code = b"BadDigest" if message.startswith(b"The CRC32") else b"InvalidRequest"
+    assert status == 400 and b"<Code>" + code + b"</Code>" in data and message in data, data
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+    assert healthy(tidal_server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -9,12 +10,13 @@ import os
 import time
 import uuid
 import zipfile
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, FlexibleChecksumError
 
 FN_ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -369,3 +371,54 @@ def test_a_large_put_that_is_refused_leaves_no_file(tidal_server, s3, bucket):
     s3.put_object(Bucket=bucket, Key="big", Body=large[:1000])  # now inline: the file goes
     assert set(blobs.glob("??/*")) == before
     assert s3.get_object(Bucket=bucket, Key="big")["Body"].read() == large[:1000]
+
+
+# -- checksums ----------------------------------------------------------------------------------
+
+
+def _crc64nvme_b64(data: bytes) -> str:
+    import anycrc  # the same CRC as S3's default; the reference value is checked in test_routing_and_bodies
+
+    return base64.b64encode(anycrc.Model("CRC64-NVME").calc(data).to_bytes(8, "big")).decode()
+
+
+def test_put_object_keeps_the_checksum_boto3_sent_and_get_object_returns_it(s3, bucket):
+    body = b"checked " * 1000
+    crc32 = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    put = s3.put_object(Bucket=bucket, Key="k", Body=body)  # boto3 sends a CRC32 by default
+    assert (put["ChecksumCRC32"], put["ChecksumType"]) == (crc32, "FULL_OBJECT")
+    # boto3 asks GetObject for the checksum by itself (x-amz-checksum-mode: ENABLED) and
+    # checks the body against it.
+    got = s3.get_object(Bucket=bucket, Key="k")
+    assert (got["ChecksumCRC32"], got["ChecksumType"]) == (crc32, "FULL_OBJECT")
+    assert got["Body"].read() == body
+    head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert (head["ChecksumCRC32"], head["ChecksumType"]) == (crc32, "FULL_OBJECT")
+    assert "ChecksumCRC32" not in s3.head_object(Bucket=bucket, Key="k")
+    ranged = s3.get_object(Bucket=bucket, Key="k", Range="bytes=0-6")
+    assert ranged["Body"].read() == b"checked" and "ChecksumCRC32" not in ranged
+
+
+def test_a_put_without_a_checksum_gets_s3s_default_crc64nvme(tidal_server, bucket):
+    s3 = tidal_server.client("s3", request_checksum_calculation="when_required")
+    body = b"no checksum sent"
+    put = s3.put_object(Bucket=bucket, Key="k", Body=body)
+    assert "ChecksumCRC32" not in put
+    assert (put["ChecksumCRC64NVME"], put["ChecksumType"]) == (_crc64nvme_b64(body), "FULL_OBJECT")
+    head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert head["ChecksumCRC64NVME"] == _crc64nvme_b64(body)
+
+
+def test_a_body_damaged_on_disk_fails_boto3s_checksum_validation(tidal_server, s3, bucket):
+    """The stored checksum is the one boto3 validates downloads against: a body file changed
+    behind tidal's back is caught by the client, not served as good."""
+    blobs = tidal_server.data_dir / "blobs"
+    before = set(blobs.glob("??/*"))
+    body = os.urandom(300 * 1024)
+    s3.put_object(Bucket=bucket, Key="damaged", Body=body)
+    (blob,) = set(blobs.glob("??/*")) - before
+    damaged = bytearray(blob.read_bytes())
+    damaged[1000] ^= 0xFF
+    blob.write_bytes(bytes(damaged))
+    with pytest.raises(FlexibleChecksumError):
+        s3.get_object(Bucket=bucket, Key="damaged")["Body"].read()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import uuid
+import zlib
 
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -148,3 +150,63 @@ def test_a_large_part_that_is_refused_leaves_no_file(tidal_server, s3, bucket):
     s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id,
                                  MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == large
+
+
+# -- checksums ----------------------------------------------------------------------------------
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def test_a_composite_sha256_upload_through_boto3(s3, bucket):
+    parts = [os.urandom(5 * MiB), b"the last part"]
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="SHA256")["UploadId"]
+    entries = []
+    for number, body in enumerate(parts, 1):
+        # boto3 computes the part's SHA256 because the call names the algorithm.
+        sent = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=number, Body=body,
+                              ChecksumAlgorithm="SHA256")
+        assert sent["ChecksumSHA256"] == _b64(hashlib.sha256(body).digest())
+        entries.append({"PartNumber": number, "ETag": sent["ETag"], "ChecksumSHA256": sent["ChecksumSHA256"]})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id,
+                                        MultipartUpload={"Parts": entries})
+    composite = _b64(hashlib.sha256(b"".join(hashlib.sha256(p).digest() for p in parts)).digest()) + "-2"
+    assert (done["ChecksumSHA256"], done["ChecksumType"]) == (composite, "COMPOSITE")
+    head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert (head["ChecksumSHA256"], head["ChecksumType"]) == (composite, "COMPOSITE")
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"".join(parts)  # boto3 skips "-2" values
+
+
+def test_a_full_object_crc32_upload_is_validated_by_boto3_on_download(s3, bucket):
+    parts = [os.urandom(5 * MiB), os.urandom(1000)]
+    whole = b"".join(parts)
+    crc = _b64(zlib.crc32(whole).to_bytes(4, "big"))
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k", ChecksumAlgorithm="CRC32",
+                                           ChecksumType="FULL_OBJECT")["UploadId"]
+    entries = [{"PartNumber": n, "ETag": s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=n,
+                                                         Body=body, ChecksumAlgorithm="CRC32")["ETag"]}
+               for n, body in enumerate(parts, 1)]
+    # The final checksum travels as x-amz-checksum-crc32: the whole object's, not the XML body's.
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, ChecksumType="FULL_OBJECT",
+                                        ChecksumCRC32=crc, MultipartUpload={"Parts": entries})
+    assert (done["ChecksumCRC32"], done["ChecksumType"]) == (crc, "FULL_OBJECT")
+    got = s3.get_object(Bucket=bucket, Key="k")  # validated by boto3 against the CRC32
+    assert got["ChecksumCRC32"] == crc and got["Body"].read() == whole
+
+
+def test_a_managed_upload_and_download_keep_the_objects_checksum(s3, bucket, big_file, tmp_path):
+    config = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
+    s3.upload_file(str(big_file), bucket, "big.bin", Config=config)
+    head = s3.head_object(Bucket=bucket, Key="big.bin", ChecksumMode="ENABLED")
+    data = big_file.read_bytes()
+    checksums = {name: value for name, value in head.items() if name.startswith("Checksum")}
+    assert checksums in (
+        {"ChecksumCRC32": _b64(zlib.crc32(data).to_bytes(4, "big")), "ChecksumType": "FULL_OBJECT"},
+        {"ChecksumCRC32": _b64(zlib.crc32(b"".join(
+            zlib.crc32(data[i : i + 8 * MiB]).to_bytes(4, "big") for i in range(0, len(data), 8 * MiB)
+        )).to_bytes(4, "big")) + "-3", "ChecksumType": "COMPOSITE"},
+    ), checksums
+    target = tmp_path / "back.bin"
+    s3.download_file(bucket, "big.bin", str(target), Config=config)
+    assert target.read_bytes() == data

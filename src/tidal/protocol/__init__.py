@@ -11,7 +11,7 @@ payload (``Body``, Lambda's ``Payload``) as bytes, even when empty. Exceptions, 
 wire form: DynamoDB AttributeValues (``{"B": "<base64>"}`` stays a string). For S3,
 ``aws-chunked`` bodies arrive decoded, every ``Content-MD5`` / ``x-amz-checksum-*``
 (header or trailer) is already verified and the trailer's checksum shows up as the member
-(``ChecksumCRC32`` ...); ``checksums.b64_checksum`` computes the ones a client did not send.
+(``ChecksumCRC32`` ...); :mod:`tidal.checksums` computes the ones a client did not send.
 
 Results are keyed by the output shape's member names: blobs as bytes, timestamps as
 datetimes or epoch numbers, streaming payloads as bytes. Members the model places in
@@ -28,7 +28,6 @@ from functools import cache
 
 from tidal.protocol.aws_chunked import decode_aws_chunked, plain_body, verify_integrity
 from tidal.protocol.base import ServiceProtocol
-from tidal.protocol.checksums import b64_checksum
 from tidal.protocol.json_rpc import JsonRpcProtocol
 from tidal.protocol.models import Operation, load_service_model, traits_for
 from tidal.protocol.rest_json import RestJsonProtocol
@@ -55,7 +54,6 @@ def protocol_for(service_name: str) -> ServiceProtocol:
 __all__ = [
     "Operation",
     "ServiceProtocol",
-    "b64_checksum",
     "decode_aws_chunked",
     "plain_body",
     "protocol_for",

@@ -18,13 +18,13 @@ import base64
 import binascii
 import hashlib
 
-from tidal.protocol import errors as protocol_errors
-from tidal.protocol.checksums import (
+from tidal.checksums import (
     ALGORITHM_DISPLAY_NAMES,
     CHECKSUM_ALGORITHMS,
     DIGEST_SIZES,
     digest,
 )
+from tidal.protocol import errors as protocol_errors
 
 CHECKSUM_HEADERS = tuple(f"x-amz-checksum-{name}" for name in CHECKSUM_ALGORITHMS)
 
@@ -107,8 +107,10 @@ def unwrap_aws_chunked(headers: dict[str, str], body: bytes) -> tuple[dict[str, 
     return plain, payload
 
 
-def verify_integrity(headers: dict[str, str], body: bytes) -> None:
-    """Check ``Content-MD5`` and ``x-amz-checksum-*`` against ``body`` as S3 does."""
+def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True) -> None:
+    """Check ``Content-MD5`` and (when ``flexible``) the ``x-amz-checksum-*`` header against
+    ``body`` as S3 does. Not ``flexible`` where those headers carry another value than the
+    body's (CompleteMultipartUpload's: the whole object's)."""
     content_md5 = headers.get("content-md5")
     if content_md5 is not None:
         try:
@@ -120,23 +122,36 @@ def verify_integrity(headers: dict[str, str], body: bytes) -> None:
         calculated = hashlib.md5(body).digest()
         if calculated != claimed:
             raise protocol_errors.bad_md5_digest(content_md5, base64.b64encode(calculated).decode("ascii"))
+    if not flexible:
+        return
+    found = None
     for algorithm, header in zip(CHECKSUM_ALGORITHMS, CHECKSUM_HEADERS, strict=True):
         value = headers.get(header)
         if value is None:
             continue
-        try:
-            claimed = binascii.a2b_base64(value, strict_mode=True)
-        except (binascii.Error, ValueError):
-            raise protocol_errors.invalid_checksum_header(header) from None
-        if len(claimed) != DIGEST_SIZES[algorithm]:
-            raise protocol_errors.invalid_checksum_header(header)
-        if digest(algorithm, body) != claimed:
-            raise protocol_errors.bad_checksum_digest(ALGORITHM_DISPLAY_NAMES[algorithm])
+        if found is not None:
+            raise protocol_errors.multiple_checksum_headers()
+        found = algorithm, header, value
+    if found is None:
+        return
+    algorithm, header, value = found
+    requested = headers.get("x-amz-sdk-checksum-algorithm")
+    if requested is not None and requested.lower() != algorithm:
+        raise protocol_errors.invalid_checksum_header("x-amz-sdk-checksum-algorithm")
+    try:
+        claimed = binascii.a2b_base64(value, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise protocol_errors.invalid_checksum_header(header) from None
+    if len(claimed) != DIGEST_SIZES[algorithm]:
+        raise protocol_errors.invalid_checksum_header(header)
+    if digest(algorithm, body) != claimed:
+        raise protocol_errors.bad_checksum_digest(ALGORITHM_DISPLAY_NAMES[algorithm])
 
 
-def plain_body(headers: dict[str, str], body: bytes) -> tuple[dict[str, str], bytes]:
-    """Decode aws-chunked if used, then verify every checksum the request carries."""
+def plain_body(headers: dict[str, str], body: bytes, flexible: bool = True) -> tuple[dict[str, str], bytes]:
+    """Decode aws-chunked if used, then verify the checksums the request carries (see
+    :func:`verify_integrity` for ``flexible``)."""
     if is_aws_chunked(headers):
         headers, body = unwrap_aws_chunked(headers, body)
-    verify_integrity(headers, body)
+    verify_integrity(headers, body, flexible)
     return headers, body

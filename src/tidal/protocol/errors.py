@@ -98,6 +98,11 @@ def bad_checksum_digest(display_name: str) -> AWSError:
     )
 
 
+def multiple_checksum_headers() -> AWSError:
+    message = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+    return AWSError("InvalidRequest", message, 400)
+
+
 def invalid_checksum_header(header: str) -> AWSError:
     return AWSError("InvalidRequest", f"Value for {header} header is invalid.", 400)
 

@@ -48,6 +48,9 @@ class RestXmlPlan:
     streaming_output: bool
     scalar_root: tuple[str, str] | None  # (member, type): GetBucketLocation's bare root
     head: bool
+    # Whether x-amz-checksum-* headers are the body's checksum: not where the model binds them
+    # to members without declaring a request checksum (CompleteMultipartUpload: the object's).
+    body_checksums: bool
 
 
 def service_namespace(service_model: ServiceModel) -> str:
@@ -124,6 +127,7 @@ class RestXmlProtocol(RestProtocol):
             streaming_output,
             scalar_root,
             model.http.get("method") == "HEAD",
+            bool(model.http_checksum) or "x-amz-checksum-crc32" not in request.headers,
         )
 
     def _no_route(self, req: HttpRequest) -> AWSError:
@@ -135,7 +139,7 @@ class RestXmlProtocol(RestProtocol):
         plan: RestXmlPlan = op.plan
         headers, body = req.headers, req.body
         if self.traits.verify_checksums:
-            headers, body = plain_body(headers, body)
+            headers, body = plain_body(headers, body, plan.body_checksums)
         params = self._bind(op, req, headers)
         payload = plan.request.payload
         if plan.streaming_input:

@@ -11,10 +11,10 @@ import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 from protocol_harness import raw_request
 
+from tidal.checksums import b64_checksum, crc32c, crc64nvme
 from tidal.errors import AWSError
 from tidal.protocol import protocol_for
 from tidal.protocol.aws_chunked import decode_aws_chunked, plain_body
-from tidal.protocol.checksums import b64_checksum, crc32c, crc64nvme
 from tidal.protocol.virtual_host import rewrite_virtual_host, virtual_host_bucket
 
 

@@ -7,6 +7,7 @@ import hashlib
 import orjson
 import pytest
 
+from tidal.checksums import b64_checksum, digest
 from tidal.errors import AWSError
 from tidal.services.operation import operation_preparation
 from tidal.services.s3.multipart import MIN_PART_SIZE
@@ -80,8 +81,10 @@ def test_upload_parts_and_complete(s3, bucket):
     assert etags == [f'"{hashlib.md5(p).hexdigest()}"' for p in (PART_A, PART_B, PART_C)]
     result = complete(s3, upload_id, list(zip((1, 2, 3), etags, strict=True)))
     expected = multipart_etag(PART_A, PART_B, PART_C)
+    # Created without a checksum algorithm: S3's default, CRC64NVME of the whole object.
+    whole_crc = b64_checksum("crc64nvme", PART_A + PART_B + PART_C)
     assert result == {"Location": "http://127.0.0.1:4566/photos/big.bin", "Bucket": "photos", "Key": "big.bin",
-                      "ETag": expected}
+                      "ETag": expected, "ChecksumCRC64NVME": whole_crc, "ChecksumType": "FULL_OBJECT"}
     got = s3("get_object", {"Bucket": bucket, "Key": "big.bin"})
     assert got["Body"] == PART_A + PART_B + PART_C
     assert (got["ETag"], got["ContentLength"]) == (expected, len(PART_A + PART_B + PART_C))
@@ -443,6 +446,114 @@ def test_part_checksums_are_echoed_listed_and_checked(s3, bucket):
     assert err.code == "InvalidPart"
     right = {"Parts": [{"PartNumber": 1, "ETag": result["ETag"], "ChecksumCRC32": "jMthxQ=="}]}
     s3("complete_multipart_upload", {"Bucket": bucket, "Key": "big.bin", "UploadId": upload_id, "MultipartUpload": right})
+
+
+def _checksummed(s3, algorithm, checksum_type=None, parts=(PART_A, PART_B, PART_C)):
+    """An upload created with ``algorithm``, its parts sent with their checksums: (id, Parts)."""
+    params = {"ChecksumAlgorithm": algorithm} | ({"ChecksumType": checksum_type} if checksum_type else {})
+    upload_id = create(s3, **params)
+    member = f"Checksum{algorithm}"
+    entries = []
+    for number, body in enumerate(parts, 1):
+        value = b64_checksum(algorithm.lower(), body)
+        result = s3("upload_part", {"Bucket": "photos", "Key": "big.bin", "UploadId": upload_id,
+                                    "PartNumber": number, "Body": body, member: value})
+        assert result[member] == value
+        entries.append({"PartNumber": number, "ETag": result["ETag"], member: value})
+    return upload_id, entries
+
+
+def _complete_with(s3, upload_id, entries, **params) -> dict:
+    return s3("complete_multipart_upload", {"Bucket": "photos", "Key": "big.bin", "UploadId": upload_id,
+                                            "MultipartUpload": {"Parts": entries}, **params})
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+def test_a_composite_upload_gets_the_digest_of_its_parts_digests(s3, bucket, algorithm):
+    upload_id, entries = _checksummed(s3, algorithm)
+    raw = b"".join(digest(algorithm.lower(), body) for body in (PART_A, PART_B, PART_C))
+    expected = f"{b64_checksum(algorithm.lower(), raw)}-3"
+    result = _complete_with(s3, upload_id, entries)
+    assert (result[f"Checksum{algorithm}"], result["ChecksumType"]) == (expected, "COMPOSITE")
+    head = s3("head_object", {"Bucket": bucket, "Key": "big.bin", "ChecksumMode": "ENABLED"})
+    assert (head[f"Checksum{algorithm}"], head["ChecksumType"]) == (expected, "COMPOSITE")
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
+def test_a_full_object_upload_gets_the_crc_of_the_whole_object(s3, bucket, algorithm):
+    upload_id, entries = _checksummed(s3, algorithm, "FULL_OBJECT")
+    whole = b64_checksum(algorithm.lower(), PART_A + PART_B + PART_C)
+    # The final checksum a client may send with the complete is checked against it.
+    wrong = error(s3, "complete_multipart_upload", {
+        "Bucket": bucket, "Key": "big.bin", "UploadId": upload_id, "MultipartUpload": {"Parts": entries},
+        f"Checksum{algorithm}": b64_checksum(algorithm.lower(), b"other")})
+    assert (wrong.code, wrong.status) == ("BadDigest", 400)
+    assert wrong.message == f"The {algorithm.lower()} you specified did not match the calculated checksum."
+    result = _complete_with(s3, upload_id, entries, **{f"Checksum{algorithm}": whole})
+    assert (result[f"Checksum{algorithm}"], result["ChecksumType"]) == (whole, "FULL_OBJECT")
+    got = s3("get_object", {"Bucket": bucket, "Key": "big.bin", "ChecksumMode": "ENABLED"})
+    assert got[f"Checksum{algorithm}"] == whole
+
+
+def test_the_checksum_rules_of_create_upload_part_and_complete(s3, bucket):
+    def refused(operation, params):
+        err = error(s3, operation, {"Bucket": bucket, "Key": "big.bin", **params})
+        assert (err.code, err.status) == ("InvalidRequest", 400)
+        return err.message
+
+    assert refused("create_multipart_upload", {"ChecksumAlgorithm": "CRC64NVME", "ChecksumType": "COMPOSITE"}) == (
+        "The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.")
+    assert refused("create_multipart_upload", {"ChecksumAlgorithm": "SHA256", "ChecksumType": "FULL_OBJECT"}) == (
+        "The FULL_OBJECT checksum type cannot be used with the sha256 checksum algorithm.")
+    assert refused("create_multipart_upload", {"ChecksumType": "FULL_OBJECT"}) == (
+        "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
+    assert refused("create_multipart_upload", {"ChecksumAlgorithm": "MD4"}).startswith(
+        "Checksum algorithm provided is unsupported.")
+    assert s3("list_multipart_uploads", {"Bucket": bucket}).get("Uploads") is None
+
+    upload_id = create(s3, ChecksumAlgorithm="SHA256")
+    part = {"UploadId": upload_id, "PartNumber": 1, "Body": b"x"}
+    assert refused("upload_part", part) == (
+        "Checksum Type mismatch occurred, expected checksum Type: sha256, actual checksum Type: null")
+    assert refused("upload_part", part | {"ChecksumCRC32": b64_checksum("crc32", b"x")}) == (
+        "Checksum Type mismatch occurred, expected checksum Type: sha256, actual checksum Type: crc32")
+    assert parts_of(s3, upload_id) == []
+    etag = upload(s3, upload_id, 1, b"x", ChecksumSHA256=b64_checksum("sha256", b"x"))
+    complete_params = {"UploadId": upload_id, "MultipartUpload": {"Parts": [{"PartNumber": 1, "ETag": etag}]}}
+    assert refused("complete_multipart_upload", complete_params) == (
+        "The upload was created using a sha256 checksum. The complete request must include the checksum for each"
+        " part. It was missing for part 1 in the request.")
+    assert refused("complete_multipart_upload", complete_params | {"ChecksumType": "FULL_OBJECT"}) == (
+        "The upload was created using the COMPOSITE checksum mode. The complete request must use the same"
+        " checksum mode.")
+    other = {"PartNumber": 1, "ETag": etag, "ChecksumSHA1": b64_checksum("sha1", b"x")}
+    err = error(s3, "complete_multipart_upload", {"Bucket": bucket, "Key": "big.bin", "UploadId": upload_id,
+                                                  "MultipartUpload": {"Parts": [other]}})
+    assert (err.code, err.message) == ("BadDigest", "The sha1 you specified for part 1 did not match what we received.")
+    assert parts_of(s3, upload_id) == [1]  # every refusal left the upload as it was
+
+    # An upload created without an algorithm: naming part checksums is InvalidPart.
+    plain = create(s3)
+    etag = upload(s3, plain, 1, b"y", ChecksumCRC32=b64_checksum("crc32", b"y"))
+    named = {"PartNumber": 1, "ETag": etag, "ChecksumCRC32": b64_checksum("crc32", b"y")}
+    err = error(s3, "complete_multipart_upload", {"Bucket": bucket, "Key": "big.bin", "UploadId": plain,
+                                                  "MultipartUpload": {"Parts": [named]}})
+    assert err.code == "InvalidPart"
+
+
+def test_a_large_complete_without_an_algorithm_gets_its_default_checksum_off_the_loop(s3, bucket):
+    """One large part is the object's file as it is (no copy), yet its CRC64NVME must still be
+    computed, before the transaction: the preparation does it."""
+    upload_id = create(s3)
+    etag = upload(s3, upload_id, 1, PART_A)
+    params = {"Bucket": bucket, "Key": "big.bin", "UploadId": upload_id,
+              "MultipartUpload": {"Parts": [{"PartNumber": 1, "ETag": etag}]}}
+    prepare = operation_preparation(s3.service.complete_multipart_upload)
+    work = prepare(s3.new_call(), params)
+    assert work is not None
+    assert work()[2].value == b64_checksum("crc64nvme", PART_A)
+    result = s3("complete_multipart_upload", params)
+    assert result["ChecksumCRC64NVME"] == b64_checksum("crc64nvme", PART_A)
 
 
 def test_an_upload_in_progress_survives_a_restart(make_s3):

@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 import orjson
 import pytest
 
+from tidal.checksums import b64_checksum
 from tidal.errors import AWSError
 from tidal.services.s3.events import host_id_for, sequencer_compare
 from tidal.storage.blobs import INLINE_MAX_BYTES
@@ -161,7 +162,9 @@ def test_put_and_get_object(s3, bucket):
     result = put(s3, "greeting.txt", body, ContentType="text/plain", Metadata={"Color": "blue"},
                  CacheControl="max-age=60", ContentEncoding="identity", ContentDisposition="inline",
                  ContentLanguage="en", Expires=datetime(2030, 1, 1, tzinfo=UTC))
-    assert result == {"ETag": f'"{md5(body)}"'}
+    # No flexible checksum sent: S3 stores its default CRC64NVME and says so.
+    assert result == {"ETag": f'"{md5(body)}"', "ChecksumCRC64NVME": b64_checksum("crc64nvme", body),
+                      "ChecksumType": "FULL_OBJECT"}
     got = s3("get_object", {"Bucket": bucket, "Key": "greeting.txt"})
     assert got["Body"] == body
     assert got["ContentLength"] == len(body)
@@ -174,6 +177,46 @@ def test_put_and_get_object(s3, bucket):
     assert got["AcceptRanges"] == "bytes"
     assert before <= got["LastModified"] <= datetime.now(UTC) and got["LastModified"].tzinfo is not None
     assert "__status__" not in got and "ContentRange" not in got and "StorageClass" not in got
+
+
+# -- checksums ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [11, INLINE_MAX_BYTES + 1], ids=["inline", "blob"])
+def test_an_object_keeps_the_checksum_it_was_sent_with(s3, bucket, size):
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    sent = b64_checksum("sha256", body)
+    result = put(s3, "k", body, ChecksumSHA256=sent)
+    assert (result["ChecksumSHA256"], result["ChecksumType"]) == (sent, "FULL_OBJECT")
+    assert "ChecksumCRC64NVME" not in result
+    for operation in ("get_object", "head_object"):
+        got = s3(operation, {"Bucket": bucket, "Key": "k", "ChecksumMode": "ENABLED"})
+        assert (got["ChecksumSHA256"], got["ChecksumType"]) == (sent, "FULL_OBJECT"), operation
+        assert not any(name.startswith("Checksum") and name not in ("ChecksumSHA256", "ChecksumType") for name in got)
+
+
+def test_the_checksum_shows_only_when_asked_and_only_for_all_the_bytes(s3, bucket):
+    body = b"0123456789"
+    put(s3, "k", body)
+    default = b64_checksum("crc64nvme", body)
+    plain = s3("get_object", {"Bucket": bucket, "Key": "k"})
+    assert not [name for name in plain if name.startswith("Checksum")]
+    whole = s3("get_object", {"Bucket": bucket, "Key": "k", "ChecksumMode": "ENABLED"})
+    assert (whole["ChecksumCRC64NVME"], whole["ChecksumType"]) == (default, "FULL_OBJECT")
+    ranged = s3("get_object", {"Bucket": bucket, "Key": "k", "ChecksumMode": "ENABLED", "Range": "bytes=0-3"})
+    assert ranged["Body"] == b"0123"
+    assert not [name for name in ranged if name.startswith("Checksum")]
+    # A range of every byte is the whole object: AWS sends the checksum with it.
+    every_byte = s3("get_object", {"Bucket": bucket, "Key": "k", "ChecksumMode": "ENABLED", "Range": "bytes=0-"})
+    assert every_byte["__status__"] == 206 and every_byte["ChecksumCRC64NVME"] == default
+
+
+def test_an_overwrite_replaces_the_checksum(s3, bucket):
+    put(s3, "k", b"first", ChecksumCRC32=b64_checksum("crc32", b"first"))
+    put(s3, "k", b"second")
+    got = s3("head_object", {"Bucket": bucket, "Key": "k", "ChecksumMode": "ENABLED"})
+    assert got["ChecksumCRC64NVME"] == b64_checksum("crc64nvme", b"second")
+    assert "ChecksumCRC32" not in got
 
 
 def test_defaults_of_a_bare_put(s3, bucket):

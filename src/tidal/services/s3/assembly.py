@@ -8,8 +8,10 @@ CompleteMultipartUpload runs it on a worker thread before its transaction when i
 
 from __future__ import annotations
 
+import base64
 import os
 
+from tidal.checksums import crc
 from tidal.storage.blobs import BlobStore, write_all
 
 _COPY_CHUNK = 8 * 1024 * 1024
@@ -58,3 +60,24 @@ def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
         if remaining:
             raise OSError(f"blob {path} is shorter than its recorded size")
 
+
+
+def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
+    """The base64 CRC (``crc64nvme``, ...) of ``pieces`` end to end, read a chunk at a time."""
+    value = None
+    width = 8 if algorithm == "crc64nvme" else 4
+    for part_blob, inline, size in pieces:
+        if part_blob is None:
+            value = crc(algorithm, inline or b"", value)
+            continue
+        with open(blobs.path(part_blob), "rb") as source:
+            remaining = size
+            while remaining:
+                chunk = source.read(min(remaining, _COPY_CHUNK))
+                if not chunk:
+                    raise OSError(f"blob {part_blob} is shorter than its recorded size")
+                value = crc(algorithm, chunk, value)
+                remaining -= len(chunk)
+    if value is None:
+        value = crc(algorithm, b"")
+    return base64.b64encode(value.to_bytes(width, "big")).decode("ascii")

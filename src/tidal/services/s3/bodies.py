@@ -1,4 +1,4 @@
-"""A request body as S3 stores it: its MD5 (the ETag) and, when large, its blob file.
+"""A request body as S3 stores it: its MD5 (the ETag), its checksum and, when large, its file.
 
 Hashing and writing a large body take time in proportion to its size (~0.5 s for 200 MB
 here). Done inside the write transaction, that time would stall the event loop, and with it
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from tidal.services.s3.object_checksums import ObjectChecksum, body_checksum
 from tidal.storage.blobs import INLINE_MAX_BYTES, BlobStore
 
 
@@ -26,6 +27,7 @@ class StoredBody:
     size: int
     blob_id: str | None
     inline: bytes | None
+    checksum: ObjectChecksum
 
     def discard(self, blobs: BlobStore) -> None:
         """Remove the file of a body whose transaction did not commit."""
@@ -38,12 +40,13 @@ def request_body(params: dict) -> bytes:
     return body.encode("utf-8") if isinstance(body, str) else body
 
 
-def store_body(blobs: BlobStore, body: bytes) -> StoredBody:
+def store_body(blobs: BlobStore, body: bytes, params: dict) -> StoredBody:
     """Hash ``body`` and, when it is too large to sit in its row, write its file."""
     etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+    checksum = body_checksum(params, body)
     if len(body) <= INLINE_MAX_BYTES:
-        return StoredBody(etag, len(body), None, body)
-    return StoredBody(etag, len(body), blobs.write(body), None)
+        return StoredBody(etag, len(body), None, body, checksum)
+    return StoredBody(etag, len(body), blobs.write(body), None, checksum)
 
 
 def prepare_body(service: Any, call: Any, params: dict) -> Callable[[], StoredBody] | None:
@@ -53,4 +56,4 @@ def prepare_body(service: Any, call: Any, params: dict) -> Callable[[], StoredBo
     if len(body) <= INLINE_MAX_BYTES:
         return None
     blobs = service.env.blobs
-    return lambda: store_body(blobs, body)
+    return lambda: store_body(blobs, body, params)

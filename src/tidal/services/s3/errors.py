@@ -99,3 +99,47 @@ def precondition_failed(condition: str) -> AWSError:
 def not_modified() -> AWSError:
     # A 304 carries no body; the protocol layer renders only the status.
     return AWSError("NotModified", "Not Modified", 304)
+
+
+# -- multipart uploads ------------------------------------------------------------------------
+
+
+def no_such_upload(upload_id: str) -> AWSError:
+    message = ("The specified upload does not exist. The upload ID may be invalid, or the upload may have been"
+               " aborted or completed.")
+    return AWSError("NoSuchUpload", message, 404, fields={"UploadId": upload_id})
+
+
+def invalid_part_number_argument(value: object) -> AWSError:
+    return invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", value)
+
+
+def invalid_part_order(upload_id: str) -> AWSError:
+    message = "The list of parts was not in ascending order. Parts must be ordered by part number."
+    return AWSError("InvalidPartOrder", message, 400, fields={"UploadId": upload_id})
+
+
+def invalid_part(upload_id: str, part_number: object, etag: str) -> AWSError:
+    # Two spaces after the first sentence, as AWS sends it.
+    message = ("One or more of the specified parts could not be found.  The part may not have been uploaded,"
+               " or the specified entity tag may not match the part's entity tag.")
+    return AWSError("InvalidPart", message, 400, fields={"UploadId": upload_id, "PartNumber": part_number, "ETag": etag})
+
+
+def entity_too_small(part_number: int, etag: str, size: int, minimum: int) -> AWSError:
+    fields = {"ProposedSize": size, "MinSizeAllowed": minimum, "PartNumber": part_number, "ETag": etag}
+    return AWSError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400, fields=fields)
+
+
+def invalid_part_number(requested: int, count: int) -> AWSError:
+    fields = {"PartNumberRequested": requested, "ActualPartCount": count}
+    return AWSError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416, fields=fields)
+
+
+def invalid_request(message: str) -> AWSError:
+    return AWSError("InvalidRequest", message, 400)
+
+
+def malformed_xml() -> AWSError:
+    message = "The XML you provided was not well-formed or did not validate against our published schema"
+    return AWSError("MalformedXML", message, 400)

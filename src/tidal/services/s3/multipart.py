@@ -18,10 +18,10 @@ The object row's ETag is AWS's multipart ETag (MD5 of the parts' binary MD5s, ``
 its attributes record the part sizes, so GetObject/HeadObject with ``PartNumber`` serve one
 part's bytes (206, ``x-amz-mp-parts-count``).
 
-Flexible checksums: a part's checksum (already verified by the protocol layer) is stored,
-echoed and listed, and a complete that names a different one for the part is InvalidPart; the
-composite checksum of the whole object is not computed, so the completed object carries none.
-Messages are AWS's as recorded by LocalStack's snapshot tests and moto's.
+Flexible checksums (rules in :mod:`.multipart_checksums`): a part's checksum (already verified
+by the protocol layer) is stored, echoed and listed; the completed object gets its COMPOSITE or
+FULL_OBJECT checksum from the parts', or S3's default CRC64NVME of the whole object, computed
+off the loop with the copy. Messages are AWS's as recorded by LocalStack's snapshot tests and moto's.
 """
 
 from __future__ import annotations
@@ -38,16 +38,25 @@ import orjson
 from tidal.errors import AWSError
 from tidal.services.operation import Call, awaits, prepared_by, reads, writes
 from tidal.services.s3 import errors
-from tidal.services.s3.assembly import Piece, assemble
+from tidal.services.s3.assembly import Piece, assemble, pieces_crc
 from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
+from tidal.services.s3.multipart_checksums import (
+    check_complete_entry,
+    check_complete_mode,
+    completed_checksum,
+    part_checksum,
+    upload_checksum_mode,
+)
 from tidal.services.s3.multipart_listing import MultipartListings
+from tidal.services.s3.object_checksums import DEFAULT_ALGORITHM, ObjectChecksum
 from tidal.services.s3.objects import (
     _SELECT_FOR_PUT,
     _UPSERT_OBJECT,
+    CHECKSUM_ATTRIBUTE,
     MAX_KEY_BYTES,
     _object_attributes,
 )
-from tidal.storage.blobs import INLINE_MAX_BYTES
+from tidal.storage.blobs import INLINE_MAX_BYTES, BlobStore
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -68,51 +77,6 @@ _UPSERT_PART = (
     "INSERT OR REPLACE INTO s3_multipart_parts (upload_id, part_number, blob_id, inline_body, size, etag,"
     " last_modified, checksum_algorithm, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_CHECKSUM_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
-
-
-# -- errors (AWS's wording) -------------------------------------------------------------------
-
-
-def no_such_upload(upload_id: str) -> AWSError:
-    message = ("The specified upload does not exist. The upload ID may be invalid, or the upload may have been"
-               " aborted or completed.")
-    return AWSError("NoSuchUpload", message, 404, fields={"UploadId": upload_id})
-
-
-def invalid_part_number_argument(value: object) -> AWSError:
-    return errors.invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", value)
-
-
-def invalid_part_order(upload_id: str) -> AWSError:
-    message = "The list of parts was not in ascending order. Parts must be ordered by part number."
-    return AWSError("InvalidPartOrder", message, 400, fields={"UploadId": upload_id})
-
-
-def invalid_part(upload_id: str, part_number: object, etag: str) -> AWSError:
-    # Two spaces after the first sentence, as AWS sends it.
-    message = ("One or more of the specified parts could not be found.  The part may not have been uploaded,"
-               " or the specified entity tag may not match the part's entity tag.")
-    return AWSError("InvalidPart", message, 400, fields={"UploadId": upload_id, "PartNumber": part_number, "ETag": etag})
-
-
-def entity_too_small(part_number: int, etag: str, size: int) -> AWSError:
-    fields = {"ProposedSize": size, "MinSizeAllowed": MIN_PART_SIZE, "PartNumber": part_number, "ETag": etag}
-    return AWSError("EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size", 400, fields=fields)
-
-
-def invalid_part_number(requested: int, count: int) -> AWSError:
-    fields = {"PartNumberRequested": requested, "ActualPartCount": count}
-    return AWSError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416, fields=fields)
-
-
-def invalid_request(message: str) -> AWSError:
-    return AWSError("InvalidRequest", message, 400)
-
-
-def malformed_xml() -> AWSError:
-    message = "The XML you provided was not well-formed or did not validate against our published schema"
-    return AWSError("MalformedXML", message, 400)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -139,13 +103,15 @@ def part_sizes(etag: str, attributes: bytes | None) -> list[int] | None:
 
 
 class _Choice:
-    """The parts a complete uses: (part number, blob id, size) each, their MD5s, total size."""
+    """The parts a complete uses: (part number, blob id, size) each, their MD5s, their flexible
+    checksums with their sizes, total size."""
 
-    __slots__ = ("parts", "digests", "total")
+    __slots__ = ("parts", "digests", "checksums", "total")
 
     def __init__(self) -> None:
         self.parts: list[tuple[int, str | None, int]] = []
         self.digests = bytearray()
+        self.checksums: list[tuple[str | None, int]] = []
         self.total = 0
 
 
@@ -166,6 +132,16 @@ def _pieces(conn: Connection, upload_id: str, choice: _Choice) -> list[Piece]:
     """What the assembly copies: each chosen part's file, or its inline body read now."""
     return [(blob_id, None if blob_id else _inline_part(conn, upload_id, number), size)
             for number, blob_id, size in choice.parts]
+
+
+def _default_checksum(blobs: BlobStore, pieces: list[Piece]) -> ObjectChecksum:
+    """S3's default checksum of an object uploaded without one: CRC64NVME of all its bytes."""
+    return ObjectChecksum(DEFAULT_ALGORITHM, pieces_crc(blobs, pieces, DEFAULT_ALGORITHM.lower()))
+
+
+# What a complete prepared off the loop: the parts it read, the object's new file (None: no
+# copy needed) and its default checksum (None: the upload names an algorithm).
+_Prepared = tuple[list, str | None, ObjectChecksum | None]
 
 
 class MultipartOperations(MultipartListings):
@@ -192,7 +168,7 @@ class MultipartOperations(MultipartListings):
     def _require_upload(conn: Connection, bucket: str, key: str, upload_id: str) -> tuple:
         row = conn.execute(_SELECT_UPLOAD, (upload_id, bucket, key)).fetchone()
         if row is None:
-            raise no_such_upload(upload_id)
+            raise errors.no_such_upload(upload_id)
         return row
 
     def _drop_uploads(self, call: Call, bucket: str) -> None:
@@ -220,10 +196,7 @@ class MultipartOperations(MultipartListings):
             raise errors.key_too_long(key_bytes)
         conn = call.db
         self._require_bucket(conn, bucket)
-        algorithm = (params.get("ChecksumAlgorithm") or "").upper() or None
-        checksum_type = None
-        if algorithm:
-            checksum_type = params.get("ChecksumType") or ("FULL_OBJECT" if algorithm == "CRC64NVME" else "COMPOSITE")
+        algorithm, checksum_type = upload_checksum_mode(params)
         upload_id = self._new_upload_id()
         conn.execute(
             "INSERT INTO s3_multipart_uploads (upload_id, bucket, key, initiated, attributes, checksum_algorithm,"
@@ -250,10 +223,10 @@ class MultipartOperations(MultipartListings):
             _, upload_algorithm, _, _ = self._require_upload(conn, bucket, key, upload_id)
             number = params.get("PartNumber")
             if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
-                raise invalid_part_number_argument(number)
-            algorithm, checksum = _part_checksum(params, upload_algorithm)
+                raise errors.invalid_part_number_argument(number)
+            algorithm, checksum = part_checksum(params, upload_algorithm)
             if stored is None:  # small, or called without the dispatcher's preparation
-                stored = store_body(blobs, request_body(params))
+                stored = store_body(blobs, request_body(params), params)
             replaced = conn.execute(
                 "SELECT blob_id FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
             ).fetchone()
@@ -273,20 +246,22 @@ class MultipartOperations(MultipartListings):
         return result
 
     @staticmethod
-    def _choose_parts(conn: Connection, upload_id: str, params: dict) -> _Choice:
+    def _choose_parts(
+        conn: Connection, upload_id: str, params: dict, upload_algorithm: str | None, upload_type: str | None
+    ) -> _Choice:
         """The parts a complete names, checked against the stored ones; AWS's errors otherwise."""
         document = params.get("MultipartUpload")
         if document is None:
-            raise malformed_xml()  # no body at all (our choice; an empty list is InvalidRequest)
+            raise errors.malformed_xml()  # no body at all (our choice; an empty list is InvalidRequest)
         requested = document.get("Parts") or []
         if not requested:
-            raise invalid_request("You must specify at least one part")
+            raise errors.invalid_request("You must specify at least one part")
         previous = 0
         for entry in requested:
             number = entry.get("PartNumber")
             # Strictly ascending: a part named twice is out of order too (our reading of AWS).
             if not isinstance(number, int) or number <= previous:
-                raise invalid_part_order(upload_id)
+                raise errors.invalid_part_order(upload_id)
             previous = number
         stored = {
             row[0]: row[1:]
@@ -303,46 +278,58 @@ class MultipartOperations(MultipartListings):
             given = str(entry.get("ETag") or "").strip().strip('"')
             part = stored.get(number)
             if part is None or part[2] != given.lower():
-                raise invalid_part(upload_id, number, given)
+                raise errors.invalid_part(upload_id, number, given)
             blob_id, size, etag, algorithm, checksum = part
-            if algorithm and checksum and entry.get(f"Checksum{algorithm}") not in (None, checksum):
-                raise invalid_part(upload_id, number, given)
+            check_complete_entry(
+                entry, algorithm, checksum, upload_algorithm, upload_type, errors.invalid_part(upload_id, number, given)
+            )
             if index != last and size < MIN_PART_SIZE:
-                raise entity_too_small(number, given, size)
+                raise errors.entity_too_small(number, given, size, MIN_PART_SIZE)
             choice.digests += bytes.fromhex(etag)
+            choice.checksums.append((checksum if algorithm == upload_algorithm else None, size))
             choice.total += size
             choice.parts.append((number, blob_id, size))
         return choice
 
-    def _prepare_complete(self, call: Call, params: dict) -> Callable[[], tuple[list, str]] | None:
-        """The file copy of a large complete, to run off the loop: ``(the parts it used, blob id)``."""
+    def _prepare_complete(self, call: Call, params: dict) -> Callable[[], _Prepared] | None:
+        """What a large complete reads and copies, to run off the loop: the parts it used, the
+        object's new file (if it needs one) and S3's default checksum (if it gets it)."""
         upload_id = params["UploadId"]
         conn = self.env.db.reader()
         try:
-            choice = self._choose_parts(conn, upload_id, params)
+            _, algorithm, checksum_type, _ = self._require_upload(conn, params["Bucket"], params["Key"], upload_id)
+            choice = self._choose_parts(conn, upload_id, params, algorithm, checksum_type)
         except AWSError:
             return None  # the transaction finds the same fault and answers with it
-        if not _needs_copy(choice):
+        copy = _needs_copy(choice)
+        default = algorithm is None and choice.total > INLINE_MAX_BYTES
+        if not copy and not default:
             return None
         pieces = _pieces(conn, upload_id, choice)
         blobs = self.env.blobs
-        return lambda: (choice.parts, assemble(blobs, pieces))
+
+        def work() -> _Prepared:
+            checksum = _default_checksum(blobs, pieces) if default else None
+            return choice.parts, assemble(blobs, pieces) if copy else None, checksum
+
+        return work
 
     @prepared_by(_prepare_complete)
     @writes
     def complete_multipart_upload(self, call: Call, params: dict) -> dict:
-        prepared: tuple[list, str] | None = call.prepared
+        prepared: _Prepared | None = call.prepared
+        copy = prepared[1] if prepared is not None else None
         try:
             result, used_prepared = self._complete(call, params, prepared)
         except BaseException:
-            if prepared is not None:
-                self.env.blobs.delete(prepared[1])  # nothing will point at it
+            if copy is not None:
+                self.env.blobs.delete(copy)  # nothing will point at it
             raise
-        if prepared is not None and not used_prepared:
-            self.env.blobs.delete(prepared[1])  # the parts changed since: the copy is stale
+        if copy is not None and not used_prepared:
+            self.env.blobs.delete(copy)  # the parts changed since: the copy is stale
         return result
 
-    def _complete(self, call: Call, params: dict, prepared: tuple[list, str] | None) -> tuple[dict, bool]:
+    def _complete(self, call: Call, params: dict, prepared: _Prepared | None) -> tuple[dict, bool]:
         bucket = params["Bucket"]
         key = params["Key"]
         upload_id = params["UploadId"]
@@ -351,24 +338,35 @@ class MultipartOperations(MultipartListings):
         if row is None:
             raise errors.no_such_bucket(bucket)
         replaced_blob = row[1]
-        attributes, _, _, _ = self._require_upload(conn, bucket, key, upload_id)
-        choice = self._choose_parts(conn, upload_id, params)
+        attributes, algorithm, checksum_type, _ = self._require_upload(conn, bucket, key, upload_id)
+        check_complete_mode(params, checksum_type)
+        choice = self._choose_parts(conn, upload_id, params, algorithm, checksum_type)
         chosen, total = choice.parts, choice.total
         expected_size = params.get("MpuObjectSize")
         if expected_size is not None and expected_size != total:
-            raise invalid_request(
+            raise errors.invalid_request(
                 f"The provided 'x-amz-mp-object-size' header value {expected_size} does not match what was"
                 f" computed: {total}"
             )
+        checksum = completed_checksum(params, algorithm, checksum_type, choice.checksums)
         etag = f"{hashlib.md5(bytes(choice.digests), usedforsecurity=False).hexdigest()}-{len(chosen)}"
         stored_attributes = orjson.loads(attributes) if attributes else {}
         stored_attributes[PARTS_ATTRIBUTE] = _size_runs([size for _, _, size in chosen])
         blobs = self.env.blobs
         used_prepared = prepared is not None and prepared[0] == chosen
-        if used_prepared:
-            blob_id, inline_body, new_blob = prepared[1], None, False  # the caller owns its cleanup
+        if used_prepared and prepared[1] is not None:  # type: ignore[index]
+            blob_id, inline_body, new_blob = prepared[1], None, False  # type: ignore[index] # the caller cleans up
         else:
             blob_id, inline_body, new_blob = self._assemble(conn, upload_id, choice)
+        if algorithm is None:  # S3's default: the whole object's CRC64NVME
+            if used_prepared and prepared[2] is not None:  # type: ignore[index]
+                checksum = prepared[2]  # type: ignore[index]
+            elif inline_body is not None:
+                checksum = _default_checksum(blobs, [(None, inline_body, total)])
+            else:  # the parts changed since the preparation read them: read them again here
+                checksum = _default_checksum(blobs, _pieces(conn, upload_id, choice))
+        if checksum is not None:
+            stored_attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
         try:
             conn.execute(
                 _UPSERT_OBJECT,
@@ -391,7 +389,10 @@ class MultipartOperations(MultipartListings):
             call.after_commit(partial(blobs.delete, replaced_blob))
         # Path-style, as tidal serves it (AWS answers with its virtual-hosted URL).
         location = f"{self.env.config.endpoint}/{bucket}/{quote(key, safe='/')}"
-        return {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}, used_prepared
+        result = {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}
+        if checksum is not None:
+            result.update(checksum.members())
+        return result, used_prepared
 
     def _assemble(
         self, conn: Connection, upload_id: str, choice: _Choice
@@ -443,9 +444,9 @@ class MultipartOperations(MultipartListings):
         With the body's file still to be read, as :meth:`_read_object` returns it."""
         number = params["PartNumber"]
         if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
-            raise invalid_part_number_argument(number)
+            raise errors.invalid_part_number_argument(number)
         if params.get("Range"):
-            raise invalid_request("Cannot specify both Range header and partNumber query parameter")
+            raise errors.invalid_request("Cannot specify both Range header and partNumber query parameter")
         bucket, key = params["Bucket"], params["Key"]
         conn = call.db
         for attempt in range(3):
@@ -458,7 +459,7 @@ class MultipartOperations(MultipartListings):
             sizes = part_sizes(etag, attributes)
             count = 1 if sizes is None else len(sizes)
             if number > count:
-                raise invalid_part_number(number, count)
+                raise errors.invalid_part_number(number, count)
             start = 0 if sizes is None else sum(sizes[: number - 1])
             length = size if sizes is None else sizes[number - 1]
             inner = {name: value for name, value in params.items() if name != "PartNumber"}
@@ -484,11 +485,3 @@ class MultipartOperations(MultipartListings):
             return result, blob
         raise AssertionError("unreachable")
 
-
-def _part_checksum(params: dict, upload_algorithm: str | None) -> tuple[str | None, str | None]:
-    """(algorithm, base64 value) of the flexible checksum an UploadPart carried, if any."""
-    names = ((params.get("ChecksumAlgorithm") or "").upper(), upload_algorithm or "", *_CHECKSUM_ALGORITHMS)
-    for name in names:
-        if name and params.get(f"Checksum{name}"):
-            return name, params[f"Checksum{name}"]
-    return None, None

@@ -36,6 +36,7 @@ from tidal.services.s3.events import (
     owner_canonical_id,
 )
 from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_token, list_page
+from tidal.services.s3.object_checksums import ObjectChecksum
 from tidal.services.s3.ranges import resolve_range
 
 if TYPE_CHECKING:
@@ -108,8 +109,14 @@ def _epoch(value: Any) -> float | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
-def _object_attributes(params: dict) -> bytes | None:
+# In s3_objects.attributes: the object's checksum, as ObjectChecksum.stored() gives it.
+CHECKSUM_ATTRIBUTE = "Checksum"
+
+
+def _object_attributes(params: dict, checksum: ObjectChecksum | None = None) -> bytes | None:
     attributes: dict[str, Any] = {}
+    if checksum is not None:
+        attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
     for member in _STORED_MEMBERS:
         value = params.get(member)
         if value:
@@ -155,8 +162,10 @@ def _check_preconditions(params: dict, etag: str, last_modified: float) -> None:
             raise errors.not_modified()
 
 
-def _object_fields(size: int, etag: str, last_modified: float, attributes: bytes | None) -> dict[str, Any]:
-    """The members GetObject and HeadObject share."""
+def _object_fields(
+    size: int, etag: str, last_modified: float, attributes: bytes | None, with_checksum: bool
+) -> dict[str, Any]:
+    """The members GetObject and HeadObject share; the stored checksum's ``with_checksum``."""
     result: dict[str, Any] = {
         "AcceptRanges": "bytes",
         "LastModified": _timestamp(last_modified),
@@ -177,6 +186,10 @@ def _object_fields(size: int, etag: str, last_modified: float, attributes: bytes
             result["Expires"] = _timestamp(expires) if isinstance(expires, int | float) else expires
         if "Metadata" in stored:
             result["Metadata"] = stored["Metadata"]
+        if with_checksum:
+            checksum = ObjectChecksum.from_stored(stored.get(CHECKSUM_ATTRIBUTE))
+            if checksum is not None:
+                result.update(checksum.members())
     return result
 
 
@@ -250,10 +263,10 @@ class ObjectOperations:
             if row is None:
                 raise errors.no_such_bucket(bucket)
             if stored is None:  # small, or called without the dispatcher's preparation
-                stored = store_body(blobs, request_body(params))
+                stored = store_body(blobs, request_body(params), params)
             conn.execute(_UPSERT_OBJECT, (
                 bucket, key, stored.blob_id, stored.inline, stored.size, stored.etag,
-                int(call.now * 1000) / 1000, _object_attributes(params),
+                int(call.now * 1000) / 1000, _object_attributes(params, stored.checksum),
             ))
             self._notify(call, bucket, key, OBJECT_CREATED_PUT, stored.size, stored.etag)
         except BaseException:
@@ -262,7 +275,7 @@ class ObjectOperations:
             raise
         if row[1] is not None:  # the replaced object's file
             call.after_commit(partial(blobs.delete, row[1]))
-        return {"ETag": f'"{stored.etag}"'}
+        return {"ETag": f'"{stored.etag}"', **stored.checksum.members()}
 
     @writes
     def delete_object(self, call: Call, params: dict) -> dict:
@@ -295,7 +308,12 @@ class ObjectOperations:
         blob_id, size, etag, last_modified, attributes, inline_body = row
         _check_preconditions(params, etag, last_modified)
         byte_range = resolve_range(params.get("Range"), size)
-        result = _object_fields(size, etag, last_modified, attributes)
+        # Only a read of all the bytes gets the checksum (a range of all of them too, as on
+        # AWS): it is not the checksum of part of them.
+        with_checksum = params.get("ChecksumMode") == "ENABLED" and (
+            byte_range is None or (byte_range.start == 0 and byte_range.end == size - 1)
+        )
+        result = _object_fields(size, etag, last_modified, attributes, with_checksum)
         for request_member, response_member in _RESPONSE_OVERRIDES:
             value = params.get(request_member)
             if value:

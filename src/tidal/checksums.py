@@ -38,6 +38,20 @@ def crc64nvme(data: bytes) -> int:
     return _crc_model("CRC64-NVME").calc(data)
 
 
+# anycrc's names of the CRCs whose values combine (a multipart object's full-object CRC).
+_CRC_MODELS = {"crc32": "CRC32", "crc32c": "CRC32-ISCSI", "crc64nvme": "CRC64-NVME"}
+
+
+def crc(algorithm: str, data: bytes, previous: int | None = None) -> int:
+    """The CRC of ``data``, carrying on from ``previous`` (the CRC of what came before it)."""
+    return _crc_model(_CRC_MODELS[algorithm]).calc(data, previous)
+
+
+def combine_crc(algorithm: str, crc_a: int, crc_b: int, length_b: int) -> int:
+    """The CRC of ``a + b`` from the CRCs of ``a`` and ``b`` and the length of ``b``."""
+    return _crc_model(_CRC_MODELS[algorithm]).combine(crc_a, crc_b, length_b)
+
+
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 

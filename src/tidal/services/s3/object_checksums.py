@@ -1,0 +1,91 @@
+"""The checksum S3 stores with an object, and where it shows again.
+
+AWS behaviour chosen (S3's "default data integrity protections", December 2024):
+
+- A PutObject's flexible checksum (``x-amz-checksum-<algorithm>``, as a header or an
+  aws-chunked trailer; the protocol layer has verified it against the body) is stored with
+  the object. A PutObject that sends none gets S3's default, CRC64NVME, computed here. Either
+  way the response carries it, with ``x-amz-checksum-type: FULL_OBJECT``.
+- GetObject and HeadObject return it only when asked (``x-amz-checksum-mode: ENABLED``,
+  which boto3 sends on every GetObject) and only for the whole object: a range, or one part
+  of a multipart object, gets none, since the stored value is not the checksum of those
+  bytes (boto3 would then fail a correct download).
+- A multipart object's checksum is COMPOSITE (the algorithm's digest of the parts' raw
+  digests, base64, then ``-<number of parts>``; boto3 does not validate these) or FULL_OBJECT
+  (the CRC of the whole object, combined from the parts' CRCs and sizes).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, NamedTuple
+
+from tidal.checksums import combine_crc, digest
+
+FULL_OBJECT = "FULL_OBJECT"
+COMPOSITE = "COMPOSITE"
+DEFAULT_ALGORITHM = "CRC64NVME"
+
+# The algorithms whose ``Checksum<NAME>`` members tidal verifies, in the order S3 lists them.
+ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
+# The ones whose full-object value can be combined from the parts' values.
+CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
+_MEMBERS = tuple((algorithm, f"Checksum{algorithm}") for algorithm in ALGORITHMS)
+
+
+class ObjectChecksum(NamedTuple):  # a tuple, not a dataclass: made on every PutObject
+    algorithm: str  # as S3 names it: "CRC32", "SHA256", ...
+    value: str  # base64; a composite one ends in "-<number of parts>"
+    type: str = FULL_OBJECT
+
+    def members(self) -> dict[str, str]:
+        """The response members that carry it (PutObject, GetObject, HeadObject, ...)."""
+        return {f"Checksum{self.algorithm}": self.value, "ChecksumType": self.type}
+
+    def stored(self) -> list[str]:
+        """Its form in an object's attributes JSON."""
+        return [self.algorithm, self.value, self.type]
+
+    @classmethod
+    def from_stored(cls, stored: Any) -> ObjectChecksum | None:
+        if not stored:
+            return None
+        algorithm, value, kind = stored
+        return cls(algorithm, value, kind)
+
+
+def sent_checksum(params: dict) -> tuple[str, str] | None:
+    """(algorithm, base64 value) of the flexible checksum a request carried, if any."""
+    for algorithm, member in _MEMBERS:
+        value = params.get(member)
+        if value:
+            return algorithm, value
+    return None
+
+
+def body_checksum(params: dict, body: bytes) -> ObjectChecksum:
+    """What a single-request upload is stored with: the client's checksum, else CRC64NVME."""
+    sent = sent_checksum(params)
+    if sent is not None:
+        return ObjectChecksum(*sent)
+    return ObjectChecksum(DEFAULT_ALGORITHM, b64(DEFAULT_ALGORITHM, body))
+
+
+def b64(algorithm: str, data: bytes) -> str:
+    return base64.b64encode(digest(algorithm.lower(), data)).decode("ascii")
+
+
+def composite_checksum(algorithm: str, part_values: list[str]) -> ObjectChecksum:
+    """A COMPOSITE multipart checksum from the parts' base64 values, in part order."""
+    raw = b"".join(base64.b64decode(value) for value in part_values)
+    return ObjectChecksum(algorithm, f"{b64(algorithm, raw)}-{len(part_values)}", COMPOSITE)
+
+
+def full_object_checksum(algorithm: str, parts: list[tuple[str, int]]) -> ObjectChecksum:
+    """A FULL_OBJECT multipart checksum from the parts' (base64 CRC, size), in part order."""
+    width = len(base64.b64decode(parts[0][0]))
+    crc = None
+    for value, size in parts:
+        part_crc = int.from_bytes(base64.b64decode(value), "big")
+        crc = part_crc if crc is None else combine_crc(algorithm.lower(), crc, part_crc, size)
+    return ObjectChecksum(algorithm, base64.b64encode(crc.to_bytes(width, "big")).decode("ascii"))  # type: ignore[union-attr]
