@@ -27,6 +27,7 @@ from tidal.checksums import (
 from tidal.protocol import errors as protocol_errors
 
 CHECKSUM_HEADERS = tuple(f"x-amz-checksum-{name}" for name in CHECKSUM_ALGORITHMS)
+_BY_HEADER = tuple(zip(CHECKSUM_ALGORITHMS, CHECKSUM_HEADERS, strict=True))
 
 
 def is_aws_chunked(headers: dict[str, str]) -> bool:
@@ -125,7 +126,7 @@ def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True
     if not flexible:
         return
     found = None
-    for algorithm, header in zip(CHECKSUM_ALGORITHMS, CHECKSUM_HEADERS, strict=True):
+    for algorithm, header in _BY_HEADER:
         value = headers.get(header)
         if value is None:
             continue
