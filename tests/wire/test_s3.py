@@ -422,3 +422,23 @@ def test_a_body_damaged_on_disk_fails_boto3s_checksum_validation(tidal_server, s
     blob.write_bytes(bytes(damaged))
     with pytest.raises(FlexibleChecksumError):
         s3.get_object(Bucket=bucket, Key="damaged")["Body"].read()
+
+
+def test_the_newer_algorithms_are_verified_and_kept(s3, bucket):
+    import xxhash
+
+    body = b"newer algorithms " * 100
+    sha512 = base64.b64encode(hashlib.sha512(body).digest()).decode()
+    put = s3.put_object(Bucket=bucket, Key="sha512", Body=body, ChecksumAlgorithm="SHA512")  # computed by boto3
+    assert (put["ChecksumSHA512"], put["ChecksumType"]) == (sha512, "FULL_OBJECT")
+    got = s3.get_object(Bucket=bucket, Key="sha512")  # boto3 validates SHA512 without the CRT
+    assert got["ChecksumSHA512"] == sha512 and got["Body"].read() == body
+
+    xx = base64.b64encode(xxhash.xxh64(body).digest()).decode()
+    put = s3.put_object(Bucket=bucket, Key="xx", Body=body, ChecksumXXHASH64=xx)
+    assert put["ChecksumXXHASH64"] == xx
+    assert s3.head_object(Bucket=bucket, Key="xx", ChecksumMode="ENABLED")["ChecksumXXHASH64"] == xx
+    wrong = client_error(s3.put_object, Bucket=bucket, Key="xx2", Body=body,
+                         ChecksumXXHASH64=base64.b64encode(xxhash.xxh64(b"other").digest()).decode())
+    assert (wrong["Error"]["Code"], wrong["Error"]["Message"]) == (
+        "BadDigest", "The XXHASH64 you specified did not match the calculated checksum.")

@@ -27,7 +27,8 @@ from tidal.checksums import (
 from tidal.protocol import errors as protocol_errors
 
 CHECKSUM_HEADERS = tuple(f"x-amz-checksum-{name}" for name in CHECKSUM_ALGORITHMS)
-_BY_HEADER = tuple(zip(CHECKSUM_ALGORITHMS, CHECKSUM_HEADERS, strict=True))
+_ALGORITHM_OF_HEADER = dict(zip(CHECKSUM_HEADERS, CHECKSUM_ALGORITHMS, strict=True))
+_CHECKSUM_HEADER_SET = frozenset(CHECKSUM_HEADERS)
 
 
 def is_aws_chunked(headers: dict[str, str]) -> bool:
@@ -125,17 +126,14 @@ def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True
             raise protocol_errors.bad_md5_digest(content_md5, base64.b64encode(calculated).decode("ascii"))
     if not flexible:
         return
-    found = None
-    for algorithm, header in _BY_HEADER:
-        value = headers.get(header)
-        if value is None:
-            continue
-        if found is not None:
-            raise protocol_errors.multiple_checksum_headers()
-        found = algorithm, header, value
-    if found is None:
+    present = _CHECKSUM_HEADER_SET.intersection(headers)
+    if not present:
         return
-    algorithm, header, value = found
+    if len(present) > 1:
+        raise protocol_errors.multiple_checksum_headers()
+    (header,) = present
+    algorithm = _ALGORITHM_OF_HEADER[header]
+    value = headers[header]
     requested = headers.get("x-amz-sdk-checksum-algorithm")
     if requested is not None and requested.lower() != algorithm:
         raise protocol_errors.invalid_checksum_header("x-amz-sdk-checksum-algorithm")

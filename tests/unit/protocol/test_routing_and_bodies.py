@@ -11,7 +11,7 @@ import pytest
 from botocore.httpchecksum import AwsChunkedWrapper, Crc32Checksum
 from protocol_harness import raw_request
 
-from tidal.checksums import b64_checksum, crc32c, crc64nvme
+from tidal.checksums import b64_checksum, crc32c, crc64nvme, digest
 from tidal.errors import AWSError
 from tidal.protocol import protocol_for
 from tidal.protocol.aws_chunked import decode_aws_chunked, plain_body
@@ -135,7 +135,7 @@ def test_decode_signed_chunks() -> None:
 
 @pytest.mark.parametrize(
     "algorithm",
-    ["crc32", "crc32c", "crc64nvme", "sha1", "sha256"],
+    ["crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128"],
 )
 def test_trailer_checksums_of_every_algorithm(algorithm: str) -> None:
     body = b"The quick brown fox" * 50
@@ -163,6 +163,13 @@ def test_trailer_checksums_of_every_algorithm(algorithm: str) -> None:
 def test_known_crc_check_values() -> None:
     assert crc32c(b"123456789") == 0xE3069283
     assert crc64nvme(b"123456789") == 0xAE8B14860A799888
+
+
+def test_known_xxhash_values() -> None:
+    # xxHash's reference digests of the empty input, big-endian as awscrt (botocore) sends them.
+    assert digest("xxhash64", b"").hex() == "ef46db3751d8e999"
+    assert digest("xxhash3", b"").hex() == "2d06800538d394c2"
+    assert digest("xxhash128", b"").hex() == "99aa06d3014798d86001c324468d497f"
 
 
 def test_decoded_length_mismatch_is_incomplete_body() -> None:

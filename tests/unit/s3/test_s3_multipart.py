@@ -468,7 +468,9 @@ def _complete_with(s3, upload_id, entries, **params) -> dict:
                                             "MultipartUpload": {"Parts": entries}, **params})
 
 
-@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+@pytest.mark.parametrize(
+    "algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256", "SHA512", "MD5", "XXHASH64", "XXHASH3", "XXHASH128"]
+)
 def test_a_composite_upload_gets_the_digest_of_its_parts_digests(s3, bucket, algorithm):
     upload_id, entries = _checksummed(s3, algorithm)
     raw = b"".join(digest(algorithm.lower(), body) for body in (PART_A, PART_B, PART_C))
@@ -505,6 +507,8 @@ def test_the_checksum_rules_of_create_upload_part_and_complete(s3, bucket):
         "The COMPOSITE checksum type cannot be used with the crc64nvme checksum algorithm.")
     assert refused("create_multipart_upload", {"ChecksumAlgorithm": "SHA256", "ChecksumType": "FULL_OBJECT"}) == (
         "The FULL_OBJECT checksum type cannot be used with the sha256 checksum algorithm.")
+    assert refused("create_multipart_upload", {"ChecksumAlgorithm": "XXHASH3", "ChecksumType": "FULL_OBJECT"}) == (
+        "The FULL_OBJECT checksum type cannot be used with the xxhash3 checksum algorithm.")
     assert refused("create_multipart_upload", {"ChecksumType": "FULL_OBJECT"}) == (
         "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.")
     assert refused("create_multipart_upload", {"ChecksumAlgorithm": "MD4"}).startswith(

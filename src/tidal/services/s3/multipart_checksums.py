@@ -5,6 +5,8 @@ integration tests and LocalStack (messages are theirs):
 
 - CreateMultipartUpload names an algorithm and a type: CRC64NVME is FULL_OBJECT only;
   CRC32 and CRC32C are COMPOSITE (the default) or FULL_OBJECT; SHA1 and SHA256 COMPOSITE only.
+  The hashes S3 added in 2025 (SHA512, MD5, XXHASH64/3/128) are COMPOSITE only too: our
+  choice, as no record of AWS was found and only CRCs can be combined into a FULL_OBJECT value.
 - Each UploadPart of such an upload must carry a checksum of that algorithm.
 - CompleteMultipartUpload of a COMPOSITE upload must name every part's checksum; a part named
   with another algorithm's is BadDigest, with a different value InvalidPart (as a wrong ETag).

@@ -20,17 +20,19 @@ from __future__ import annotations
 import base64
 from typing import Any, NamedTuple
 
-from tidal.checksums import combine_crc, digest
+from tidal.checksums import ALGORITHM_DISPLAY_NAMES, CHECKSUM_ALGORITHMS, combine_crc, digest
 
 FULL_OBJECT = "FULL_OBJECT"
 COMPOSITE = "COMPOSITE"
 DEFAULT_ALGORITHM = "CRC64NVME"
 
-# The algorithms whose ``Checksum<NAME>`` members tidal verifies, in the order S3 lists them.
-ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256")
-# The ones whose full-object value can be combined from the parts' values.
+# The algorithms whose ``Checksum<NAME>`` members the protocol layer verifies.
+ALGORITHMS = tuple(ALGORITHM_DISPLAY_NAMES[name] for name in CHECKSUM_ALGORITHMS)
+# The ones whose full-object value can be combined from the parts' values; the others
+# (SHA*, MD5, XXHASH*) make COMPOSITE multipart checksums only.
 CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
 _MEMBERS = tuple((algorithm, f"Checksum{algorithm}") for algorithm in ALGORITHMS)
+_MEMBER_SET = frozenset(member for _, member in _MEMBERS)
 
 
 class ObjectChecksum(NamedTuple):  # a tuple, not a dataclass: made on every PutObject
@@ -56,6 +58,8 @@ class ObjectChecksum(NamedTuple):  # a tuple, not a dataclass: made on every Put
 
 def sent_checksum(params: dict) -> tuple[str, str] | None:
     """(algorithm, base64 value) of the flexible checksum a request carried, if any."""
+    if _MEMBER_SET.isdisjoint(params):
+        return None
     for algorithm, member in _MEMBERS:
         value = params.get(member)
         if value:
