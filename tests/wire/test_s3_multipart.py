@@ -176,6 +176,10 @@ def test_a_composite_sha256_upload_through_boto3(s3, bucket):
     head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
     assert (head["ChecksumSHA256"], head["ChecksumType"]) == (composite, "COMPOSITE")
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"".join(parts)  # boto3 skips "-2" values
+    # A part by its number comes with that part's SHA256, which boto3 does check.
+    second = s3.get_object(Bucket=bucket, Key="k", PartNumber=2)
+    assert second["ChecksumSHA256"] == entries[1]["ChecksumSHA256"]
+    assert second["Body"].read() == parts[1]
 
 
 def test_a_full_object_crc32_upload_is_validated_by_boto3_on_download(s3, bucket):

@@ -479,6 +479,10 @@ def test_a_composite_upload_gets_the_digest_of_its_parts_digests(s3, bucket, alg
     assert (result[f"Checksum{algorithm}"], result["ChecksumType"]) == (expected, "COMPOSITE")
     head = s3("head_object", {"Bucket": bucket, "Key": "big.bin", "ChecksumMode": "ENABLED"})
     assert (head[f"Checksum{algorithm}"], head["ChecksumType"]) == (expected, "COMPOSITE")
+    # One part read by its number carries that part's checksum, not the object's.
+    part = s3("get_object", {"Bucket": bucket, "Key": "big.bin", "PartNumber": 2, "ChecksumMode": "ENABLED"})
+    assert part["Body"] == PART_B
+    assert part[f"Checksum{algorithm}"] == b64_checksum(algorithm.lower(), PART_B)
 
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME"])
@@ -495,6 +499,9 @@ def test_a_full_object_upload_gets_the_crc_of_the_whole_object(s3, bucket, algor
     assert (result[f"Checksum{algorithm}"], result["ChecksumType"]) == (whole, "FULL_OBJECT")
     got = s3("get_object", {"Bucket": bucket, "Key": "big.bin", "ChecksumMode": "ENABLED"})
     assert got[f"Checksum{algorithm}"] == whole
+    # The CRC of the whole object is not the CRC of a part: a part read carries none.
+    part = s3("head_object", {"Bucket": bucket, "Key": "big.bin", "PartNumber": 1, "ChecksumMode": "ENABLED"})
+    assert not [name for name in part if name.startswith("Checksum")]
 
 
 def test_the_checksum_rules_of_create_upload_part_and_complete(s3, bucket):

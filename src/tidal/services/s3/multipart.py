@@ -15,8 +15,8 @@ as they were then; the transaction uses it only if it chose the very same parts 
 re-sent meanwhile makes it copy again itself).
 
 The object row's ETag is AWS's multipart ETag (MD5 of the parts' binary MD5s, ``-<count>``), and
-its attributes record the part sizes, so GetObject/HeadObject with ``PartNumber`` serve one
-part's bytes (206, ``x-amz-mp-parts-count``).
+its attributes record the part sizes (and a COMPOSITE object's part checksums), so
+GetObject/HeadObject with ``PartNumber`` serve one part (:mod:`.part_reads`).
 
 Flexible checksums (rules in :mod:`.multipart_checksums`): a part's checksum (already verified
 by the protocol layer) is stored, echoed and listed; the completed object gets its COMPOSITE or
@@ -36,7 +36,7 @@ from urllib.parse import quote
 import orjson
 
 from tidal.errors import AWSError
-from tidal.services.operation import Call, awaits, prepared_by, reads, writes
+from tidal.services.operation import Call, prepared_by, writes
 from tidal.services.s3 import errors
 from tidal.services.s3.assembly import Piece, assemble, pieces_crc
 from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
@@ -48,7 +48,7 @@ from tidal.services.s3.multipart_checksums import (
     upload_checksum_mode,
 )
 from tidal.services.s3.multipart_listing import MultipartListings
-from tidal.services.s3.object_checksums import DEFAULT_ALGORITHM, ObjectChecksum
+from tidal.services.s3.object_checksums import COMPOSITE, DEFAULT_ALGORITHM, ObjectChecksum
 from tidal.services.s3.objects import (
     _SELECT_FOR_PUT,
     _UPSERT_OBJECT,
@@ -56,18 +56,18 @@ from tidal.services.s3.objects import (
     MAX_KEY_BYTES,
     _object_attributes,
 )
+from tidal.services.s3.part_reads import MAX_PART_NUMBER, PART_CHECKSUMS_ATTRIBUTE, PARTS_ATTRIBUTE, PartReads
 from tidal.storage.blobs import INLINE_MAX_BYTES, BlobStore
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Callable
 
     from tidal.services.environment import ServiceEnv
     from tidal.storage.database import Connection
 
 OBJECT_CREATED_COMPLETE_MULTIPART = "s3:ObjectCreated:CompleteMultipartUpload"
 MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last
-MAX_PART_NUMBER = 10000
-PARTS_ATTRIBUTE = "MultipartParts"  # in s3_objects.attributes: part sizes as [[size, repeat], ...]
+
 
 _SELECT_UPLOAD = (
     "SELECT attributes, checksum_algorithm, checksum_type, initiated FROM s3_multipart_uploads"
@@ -91,15 +91,6 @@ def _size_runs(sizes: list[int]) -> list[list[int]]:
         else:
             runs.append([size, 1])
     return runs
-
-
-def part_sizes(etag: str, attributes: bytes | None) -> list[int] | None:
-    """The part sizes of a multipart object, ``None`` for an object stored in one piece."""
-    if "-" not in etag or not attributes or PARTS_ATTRIBUTE.encode() not in attributes:
-        return None
-    runs = orjson.loads(attributes).get(PARTS_ATTRIBUTE) or []
-    sizes = [size for size, repeat in runs for _ in range(repeat)]
-    return sizes if etag.endswith(f"-{len(sizes)}") else None
 
 
 class _Choice:
@@ -144,18 +135,15 @@ def _default_checksum(blobs: BlobStore, pieces: list[Piece]) -> ObjectChecksum:
 _Prepared = tuple[list, str | None, ObjectChecksum | None]
 
 
-class MultipartOperations(MultipartListings):
+class MultipartOperations(MultipartListings, PartReads):
     """Mixed into :class:`tidal.services.s3.service.S3Service` ahead of ObjectOperations.
 
-    Relies on S3Service for ``env``, ``_require_bucket`` and on ObjectOperations for ``_notify``,
-    ``_missing_object``, ``_read_object`` and the GetObject/HeadObject it extends.
+    Relies on S3Service for ``env``, ``_require_bucket`` and on ObjectOperations for ``_notify``;
+    GetObject/HeadObject by PartNumber are :class:`.part_reads.PartReads`'.
     """
 
     env: ServiceEnv
     _notify: Callable[..., int]
-    _missing_object: Callable[[Connection, str, str], AWSError]
-    _read_object: Callable[[Call, dict, bool], tuple[dict, tuple | None]]
-    _with_body: Callable[[Callable[[], tuple[dict, tuple | None]]], Awaitable[dict]]
 
     # -- uploads ---------------------------------------------------------------------------
 
@@ -367,6 +355,8 @@ class MultipartOperations(MultipartListings):
                 checksum = _default_checksum(blobs, _pieces(conn, upload_id, choice))
         if checksum is not None:
             stored_attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
+            if checksum.type == COMPOSITE:
+                stored_attributes[PART_CHECKSUMS_ATTRIBUTE] = [value for value, _ in choice.checksums]
         try:
             conn.execute(
                 _UPSERT_OBJECT,
@@ -424,64 +414,3 @@ class MultipartOperations(MultipartListings):
             if blob_id is not None:
                 call.after_commit(partial(self.env.blobs.delete, blob_id))
         return {}
-
-    # -- GetObject / HeadObject ?partNumber ----------------------------------------------------
-
-    @awaits
-    async def get_object(self, call: Call, params: dict) -> dict:
-        if params.get("PartNumber") is None:
-            return await super().get_object(call, params)  # type: ignore[misc]
-        return await self._with_body(partial(self._read_part, call, params, True))
-
-    @reads
-    def head_object(self, call: Call, params: dict) -> dict:
-        if params.get("PartNumber") is None:
-            return super().head_object(call, params)  # type: ignore[misc]
-        return self._read_part(call, params, with_body=False)[0]
-
-    def _read_part(self, call: Call, params: dict, with_body: bool) -> tuple[dict, tuple | None]:
-        """One part of a multipart object as a 206; an object stored whole is its own part 1.
-        With the body's file still to be read, as :meth:`_read_object` returns it."""
-        number = params["PartNumber"]
-        if not isinstance(number, int) or not 1 <= number <= MAX_PART_NUMBER:
-            raise errors.invalid_part_number_argument(number)
-        if params.get("Range"):
-            raise errors.invalid_request("Cannot specify both Range header and partNumber query parameter")
-        bucket, key = params["Bucket"], params["Key"]
-        conn = call.db
-        for attempt in range(3):
-            row = conn.execute(
-                "SELECT size, etag, attributes FROM s3_objects WHERE bucket = ? AND key = ?", (bucket, key)
-            ).fetchone()
-            if row is None:
-                raise self._missing_object(conn, bucket, key)
-            size, etag, attributes = row
-            sizes = part_sizes(etag, attributes)
-            count = 1 if sizes is None else len(sizes)
-            if number > count:
-                raise errors.invalid_part_number(number, count)
-            start = 0 if sizes is None else sum(sizes[: number - 1])
-            length = size if sizes is None else sizes[number - 1]
-            inner = {name: value for name, value in params.items() if name != "PartNumber"}
-            if length:
-                inner["Range"] = f"bytes={start}-{start + length - 1}"
-            # An empty last part is read as a HEAD of the object, then given its empty body.
-            read_body = with_body and (bool(length) or sizes is None)
-            try:
-                # The row is read again there: if the object changed since, its ETag says so.
-                result, blob = self._read_object(call, inner, read_body)
-            except AWSError as err:
-                if err.code == "InvalidRange" and attempt < 2:
-                    continue  # overwritten by a smaller object meanwhile
-                raise
-            if result["ETag"] != f'"{etag}"' and attempt < 2:
-                continue
-            if sizes is not None:
-                result["PartsCount"] = count
-                if not length:  # an empty last part
-                    result.update(ContentLength=0, __status__=206)
-                    if with_body:
-                        result["Body"] = b""
-            return result, blob
-        raise AssertionError("unreachable")
-
