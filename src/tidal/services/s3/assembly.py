@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import os
 
-from tidal.checksums import crc
+from tidal.checksums import DIGEST_SIZES, crc
 from tidal.storage.blobs import BlobStore, write_all
 
 _COPY_CHUNK = 8 * 1024 * 1024
@@ -65,7 +65,6 @@ def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
 def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
     """The base64 CRC (``crc64nvme``, ...) of ``pieces`` end to end, read a chunk at a time."""
     value = None
-    width = 8 if algorithm == "crc64nvme" else 4
     for part_blob, inline, size in pieces:
         if part_blob is None:
             value = crc(algorithm, inline or b"", value)
@@ -80,4 +79,4 @@ def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
                 remaining -= len(chunk)
     if value is None:
         value = crc(algorithm, b"")
-    return base64.b64encode(value.to_bytes(width, "big")).decode("ascii")
+    return base64.b64encode(value.to_bytes(DIGEST_SIZES[algorithm], "big")).decode("ascii")

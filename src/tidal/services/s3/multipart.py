@@ -341,18 +341,16 @@ class MultipartOperations(MultipartListings, PartReads):
         stored_attributes = orjson.loads(attributes) if attributes else {}
         stored_attributes[PARTS_ATTRIBUTE] = _size_runs([size for _, _, size in chosen])
         blobs = self.env.blobs
-        used_prepared = prepared is not None and prepared[0] == chosen
-        if used_prepared and prepared[1] is not None:  # type: ignore[index]
-            blob_id, inline_body, new_blob = prepared[1], None, False  # type: ignore[index] # the caller cleans up
+        ready = prepared if prepared is not None and prepared[0] == chosen else None
+        if algorithm is None:  # S3's default: the whole object's CRC64NVME
+            if ready is not None and ready[2] is not None:
+                checksum = ready[2]
+            else:  # small, or the parts changed since the preparation read them
+                checksum = _default_checksum(blobs, _pieces(conn, upload_id, choice))
+        if ready is not None and ready[1] is not None:
+            blob_id, inline_body, new_blob = ready[1], None, False  # the caller cleans up
         else:
             blob_id, inline_body, new_blob = self._assemble(conn, upload_id, choice)
-        if algorithm is None:  # S3's default: the whole object's CRC64NVME
-            if used_prepared and prepared[2] is not None:  # type: ignore[index]
-                checksum = prepared[2]  # type: ignore[index]
-            elif inline_body is not None:
-                checksum = _default_checksum(blobs, [(None, inline_body, total)])
-            else:  # the parts changed since the preparation read them: read them again here
-                checksum = _default_checksum(blobs, _pieces(conn, upload_id, choice))
         if checksum is not None:
             stored_attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
             if checksum.type == COMPOSITE:
@@ -382,7 +380,7 @@ class MultipartOperations(MultipartListings, PartReads):
         result = {"Location": location, "Bucket": bucket, "Key": key, "ETag": f'"{etag}"'}
         if checksum is not None:
             result.update(checksum.members())
-        return result, used_prepared
+        return result, ready is not None
 
     def _assemble(
         self, conn: Connection, upload_id: str, choice: _Choice

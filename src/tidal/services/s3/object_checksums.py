@@ -7,9 +7,10 @@ AWS behaviour chosen (S3's "default data integrity protections", December 2024):
   the object. A PutObject that sends none gets S3's default, CRC64NVME, computed here. Either
   way the response carries it, with ``x-amz-checksum-type: FULL_OBJECT``.
 - GetObject and HeadObject return it only when asked (``x-amz-checksum-mode: ENABLED``,
-  which boto3 sends on every GetObject) and only for the whole object: a range, or one part
-  of a multipart object, gets none, since the stored value is not the checksum of those
-  bytes (boto3 would then fail a correct download).
+  which boto3 sends on every GetObject) and only for all the bytes (a range of all of them
+  too): a partial range gets none, since the stored value is not the checksum of those bytes
+  and boto3 would fail a correct download. A part read by its number gets the part's own
+  checksum when the object's is COMPOSITE (:mod:`.part_reads`).
 - A multipart object's checksum is COMPOSITE (the algorithm's digest of the parts' raw
   digests, base64, then ``-<number of parts>``; boto3 does not validate these) or FULL_OBJECT
   (the CRC of the whole object, combined from the parts' CRCs and sizes).
@@ -20,7 +21,7 @@ from __future__ import annotations
 import base64
 from typing import Any, NamedTuple
 
-from tidal.checksums import ALGORITHM_DISPLAY_NAMES, CHECKSUM_ALGORITHMS, combine_crc, digest
+from tidal.checksums import ALGORITHM_DISPLAY_NAMES, CHECKSUM_ALGORITHMS, b64_checksum, combine_crc
 
 FULL_OBJECT = "FULL_OBJECT"
 COMPOSITE = "COMPOSITE"
@@ -72,17 +73,13 @@ def body_checksum(params: dict, body: bytes) -> ObjectChecksum:
     sent = sent_checksum(params)
     if sent is not None:
         return ObjectChecksum(*sent)
-    return ObjectChecksum(DEFAULT_ALGORITHM, b64(DEFAULT_ALGORITHM, body))
-
-
-def b64(algorithm: str, data: bytes) -> str:
-    return base64.b64encode(digest(algorithm.lower(), data)).decode("ascii")
+    return ObjectChecksum(DEFAULT_ALGORITHM, b64_checksum(DEFAULT_ALGORITHM.lower(), body))
 
 
 def composite_checksum(algorithm: str, part_values: list[str]) -> ObjectChecksum:
     """A COMPOSITE multipart checksum from the parts' base64 values, in part order."""
     raw = b"".join(base64.b64decode(value) for value in part_values)
-    return ObjectChecksum(algorithm, f"{b64(algorithm, raw)}-{len(part_values)}", COMPOSITE)
+    return ObjectChecksum(algorithm, f"{b64_checksum(algorithm.lower(), raw)}-{len(part_values)}", COMPOSITE)
 
 
 def full_object_checksum(algorithm: str, parts: list[tuple[str, int]]) -> ObjectChecksum:
