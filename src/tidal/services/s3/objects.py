@@ -113,10 +113,16 @@ def _epoch(value: Any) -> float | None:
 CHECKSUM_ATTRIBUTE = "Checksum"
 
 
+# Every request member an object's attributes keep.
+_ATTRIBUTE_MEMBERS = frozenset((*_STORED_MEMBERS, "Expires", "Metadata"))
+
+
 def _object_attributes(params: dict, checksum: ObjectChecksum | None = None) -> bytes | None:
     attributes: dict[str, Any] = {}
     if checksum is not None:
         attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
+    if _ATTRIBUTE_MEMBERS.isdisjoint(params):  # a plain PutObject (boto3's put of bytes)
+        return orjson.dumps(attributes) if attributes else None
     for member in _STORED_MEMBERS:
         value = params.get(member)
         if value:
