@@ -45,16 +45,19 @@ class ObjectChecksum(NamedTuple):  # a tuple, not a dataclass: made on every Put
         """The response members that carry it (PutObject, GetObject, HeadObject, ...)."""
         return {f"Checksum{self.algorithm}": self.value, "ChecksumType": self.type}
 
-    def stored(self) -> list[str]:
-        """Its form in an object's attributes JSON."""
-        return [self.algorithm, self.value, self.type]
+    def stored(self) -> str:
+        """Its form in an object's attributes JSON: "CRC32 <value>", "SHA256 <value>-3 COMPOSITE".
+
+        Short, as it is in every object row, and a row's bytes cost WAL writes (strace, 1,000
+        boto3 PutObjects: 3.35 pwrites each without attributes, 3.55 with 20 bytes of them,
+        3.8 with this one)."""
+        return f"{self.algorithm} {self.value}" if self.type == FULL_OBJECT else f"{self.algorithm} {self.value} {self.type}"
 
     @classmethod
     def from_stored(cls, stored: Any) -> ObjectChecksum | None:
         if not stored:
             return None
-        algorithm, value, kind = stored
-        return cls(algorithm, value, kind)
+        return cls(*stored.split(" "))
 
 
 def sent_checksum(params: dict) -> tuple[str, str] | None:
