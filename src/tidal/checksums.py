@@ -49,6 +49,11 @@ def crc(algorithm: str, data: bytes, previous: int | None = None) -> int:
     return _crc_model(_CRC_MODELS[algorithm]).calc(data, previous)
 
 
+def b64_crc(algorithm: str, value: int) -> str:
+    """A CRC value in the base64 form of ``x-amz-checksum-*`` (big-endian, the digest's size)."""
+    return _b64(value.to_bytes(DIGEST_SIZES[algorithm], "big"))
+
+
 def combine_crc(algorithm: str, crc_a: int, crc_b: int, length_b: int) -> int:
     """The CRC of ``a + b`` from the CRCs of ``a`` and ``b`` and the length of ``b``."""
     return _crc_model(_CRC_MODELS[algorithm]).combine(crc_a, crc_b, length_b)
@@ -85,9 +90,6 @@ _DIGESTS: dict[str, Callable[[bytes], bytes]] = {
 CHECKSUM_ALGORITHMS = (
     "crc32", "crc32c", "crc64nvme", "sha1", "sha256", "sha512", "md5", "xxhash64", "xxhash3", "xxhash128",
 )
-
-# How S3 names each algorithm in its messages and in the `ChecksumAlgorithm` member.
-ALGORITHM_DISPLAY_NAMES = {name: name.upper() for name in CHECKSUM_ALGORITHMS}
 
 # Raw digest sizes, to tell a malformed header value from a wrong one.
 DIGEST_SIZES = {

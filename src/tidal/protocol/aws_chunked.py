@@ -19,7 +19,6 @@ import binascii
 import hashlib
 
 from tidal.checksums import (
-    ALGORITHM_DISPLAY_NAMES,
     CHECKSUM_ALGORITHMS,
     DIGEST_SIZES,
     digest,
@@ -144,7 +143,7 @@ def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True
     if len(claimed) != DIGEST_SIZES[algorithm]:
         raise protocol_errors.invalid_checksum_header(header)
     if digest(algorithm, body) != claimed:
-        raise protocol_errors.bad_checksum_digest(ALGORITHM_DISPLAY_NAMES[algorithm])
+        raise protocol_errors.bad_checksum_digest(algorithm.upper())  # S3's name: CRC32, SHA256 ...
 
 
 def plain_body(headers: dict[str, str], body: bytes, flexible: bool = True) -> tuple[dict[str, str], bytes]:

@@ -8,10 +8,9 @@ CompleteMultipartUpload runs it on a worker thread before its transaction when i
 
 from __future__ import annotations
 
-import base64
 import os
 
-from tidal.checksums import DIGEST_SIZES, crc
+from tidal.checksums import b64_crc, crc
 from tidal.storage.blobs import BlobStore, write_all
 
 _COPY_CHUNK = 8 * 1024 * 1024
@@ -61,10 +60,9 @@ def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
             raise OSError(f"blob {path} is shorter than its recorded size")
 
 
-
 def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
     """The base64 CRC (``crc64nvme``, ...) of ``pieces`` end to end, read a chunk at a time."""
-    value = None
+    value = crc(algorithm, b"")
     for part_blob, inline, size in pieces:
         if part_blob is None:
             value = crc(algorithm, inline or b"", value)
@@ -77,6 +75,4 @@ def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
                     raise OSError(f"blob {part_blob} is shorter than its recorded size")
                 value = crc(algorithm, chunk, value)
                 remaining -= len(chunk)
-    if value is None:
-        value = crc(algorithm, b"")
-    return base64.b64encode(value.to_bytes(DIGEST_SIZES[algorithm], "big")).decode("ascii")
+    return b64_crc(algorithm, value)

@@ -39,7 +39,7 @@ from tidal.errors import AWSError
 from tidal.services.operation import Call, prepared_by, writes
 from tidal.services.s3 import errors
 from tidal.services.s3.assembly import Piece, assemble, pieces_crc
-from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
+from tidal.services.s3.bodies import StoredBody, prepare_part_body, request_body, store_body
 from tidal.services.s3.multipart_checksums import (
     check_complete_entry,
     check_complete_mode,
@@ -197,7 +197,7 @@ class MultipartOperations(MultipartListings, PartReads):
             result["ChecksumType"] = checksum_type
         return result
 
-    @prepared_by(prepare_body)
+    @prepared_by(prepare_part_body)
     @writes
     def upload_part(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
@@ -214,7 +214,7 @@ class MultipartOperations(MultipartListings, PartReads):
                 raise errors.invalid_part_number_argument(number)
             algorithm, checksum = part_checksum(params, upload_algorithm)
             if stored is None:  # small, or called without the dispatcher's preparation
-                stored = store_body(blobs, request_body(params), params)
+                stored = store_body(blobs, request_body(params))
             replaced = conn.execute(
                 "SELECT blob_id FROM s3_multipart_parts WHERE upload_id = ? AND part_number = ?", (upload_id, number)
             ).fetchone()
@@ -268,9 +268,7 @@ class MultipartOperations(MultipartListings, PartReads):
             if part is None or part[2] != given.lower():
                 raise errors.invalid_part(upload_id, number, given)
             blob_id, size, etag, algorithm, checksum = part
-            check_complete_entry(
-                entry, algorithm, checksum, upload_algorithm, upload_type, errors.invalid_part(upload_id, number, given)
-            )
+            check_complete_entry(entry, algorithm, checksum, upload_algorithm, upload_type, upload_id, given)
             if index != last and size < MIN_PART_SIZE:
                 raise errors.entity_too_small(number, given, size, MIN_PART_SIZE)
             choice.digests += bytes.fromhex(etag)

@@ -66,11 +66,9 @@ def upload_checksum_mode(params: dict) -> tuple[str | None, str | None]:
 def part_checksum(params: dict, upload_algorithm: str | None) -> tuple[str | None, str | None]:
     """(algorithm, base64 value) an UploadPart carried; for an upload created with an
     algorithm, it must be that one's."""
-    requested = (params.get("ChecksumAlgorithm") or "").upper()
-    preferred = requested or upload_algorithm
-    sent = (preferred, params[f"Checksum{preferred}"]) if preferred and params.get(f"Checksum{preferred}") else None
-    if sent is None:
-        sent = sent_checksum(params)
+    preferred = (params.get("ChecksumAlgorithm") or "").upper() or upload_algorithm
+    value = params.get(f"Checksum{preferred}") if preferred else None
+    sent = (preferred, value) if value else sent_checksum(params)
     if upload_algorithm is not None and (sent is None or sent[0] != upload_algorithm):
         actual = sent[0].lower() if sent is not None else "null"
         raise errors.invalid_request(
@@ -82,14 +80,14 @@ def part_checksum(params: dict, upload_algorithm: str | None) -> tuple[str | Non
 
 def check_complete_entry(
     entry: dict, stored_algorithm: str | None, stored_checksum: str | None,
-    upload_algorithm: str | None, upload_type: str | None, invalid_part: AWSError,
+    upload_algorithm: str | None, upload_type: str | None, upload_id: str, etag: str,
 ) -> None:
-    """One part as a CompleteMultipartUpload names it, against the part as uploaded."""
+    """One part as a CompleteMultipartUpload names it (with ``etag``), against the part as uploaded."""
     named = sent_checksum(entry)
     number = entry.get("PartNumber")
     if upload_algorithm is None:
         if named is not None:
-            raise invalid_part
+            raise errors.invalid_part(upload_id, number, etag)
         return
     if named is None:
         if upload_type == COMPOSITE:
@@ -104,7 +102,7 @@ def check_complete_entry(
             "BadDigest", f"The {algorithm.lower()} you specified for part {number} did not match what we received.", 400
         )
     if value != stored_checksum:
-        raise invalid_part
+        raise errors.invalid_part(upload_id, number, etag)
 
 
 def check_complete_mode(params: dict, upload_type: str | None) -> None:

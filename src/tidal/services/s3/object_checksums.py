@@ -21,14 +21,14 @@ from __future__ import annotations
 import base64
 from typing import Any, NamedTuple
 
-from tidal.checksums import ALGORITHM_DISPLAY_NAMES, CHECKSUM_ALGORITHMS, b64_checksum, combine_crc
+from tidal.checksums import CHECKSUM_ALGORITHMS, b64_checksum, b64_crc, combine_crc
 
 FULL_OBJECT = "FULL_OBJECT"
 COMPOSITE = "COMPOSITE"
 DEFAULT_ALGORITHM = "CRC64NVME"
 
-# The algorithms whose ``Checksum<NAME>`` members the protocol layer verifies.
-ALGORITHMS = tuple(ALGORITHM_DISPLAY_NAMES[name] for name in CHECKSUM_ALGORITHMS)
+# The algorithms whose ``Checksum<NAME>`` members the protocol layer verifies, as S3 names them.
+ALGORITHMS = tuple(name.upper() for name in CHECKSUM_ALGORITHMS)
 # The ones whose full-object value can be combined from the parts' values; the others
 # (SHA*, MD5, XXHASH*) make COMPOSITE multipart checksums only.
 CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
@@ -87,9 +87,9 @@ def composite_checksum(algorithm: str, part_values: list[str]) -> ObjectChecksum
 
 def full_object_checksum(algorithm: str, parts: list[tuple[str, int]]) -> ObjectChecksum:
     """A FULL_OBJECT multipart checksum from the parts' (base64 CRC, size), in part order."""
-    width = len(base64.b64decode(parts[0][0]))
-    crc = None
-    for value, size in parts:
-        part_crc = int.from_bytes(base64.b64decode(value), "big")
-        crc = part_crc if crc is None else combine_crc(algorithm.lower(), crc, part_crc, size)
-    return ObjectChecksum(algorithm, base64.b64encode(crc.to_bytes(width, "big")).decode("ascii"))  # type: ignore[union-attr]
+    name = algorithm.lower()
+    crcs = [(int.from_bytes(base64.b64decode(value), "big"), size) for value, size in parts]
+    whole = crcs[0][0]
+    for part_crc, size in crcs[1:]:
+        whole = combine_crc(name, whole, part_crc, size)
+    return ObjectChecksum(algorithm, b64_crc(name, whole))

@@ -27,7 +27,7 @@ from tidal.delivery.async_invoke import KIND as ASYNC_INVOKE
 from tidal.errors import AWSError
 from tidal.services.operation import Call, awaits, prepared_by, reads, writes
 from tidal.services.s3 import errors
-from tidal.services.s3.bodies import StoredBody, prepare_body, request_body, store_body
+from tidal.services.s3.bodies import StoredBody, prepare_object_body, request_body, store_body
 from tidal.services.s3.events import (
     OBJECT_CREATED_PUT,
     OBJECT_REMOVED_DELETE,
@@ -121,8 +121,12 @@ def _object_attributes(params: dict, checksum: ObjectChecksum | None = None) -> 
     attributes: dict[str, Any] = {}
     if checksum is not None:
         attributes[CHECKSUM_ATTRIBUTE] = checksum.stored()
-    if _ATTRIBUTE_MEMBERS.isdisjoint(params):  # a plain PutObject (boto3's put of bytes)
-        return orjson.dumps(attributes) if attributes else None
+    if not _ATTRIBUTE_MEMBERS.isdisjoint(params):  # not a plain PutObject (boto3's put of bytes)
+        _add_request_attributes(attributes, params)
+    return orjson.dumps(attributes) if attributes else None
+
+
+def _add_request_attributes(attributes: dict[str, Any], params: dict) -> None:
     for member in _STORED_MEMBERS:
         value = params.get(member)
         if value:
@@ -136,7 +140,6 @@ def _object_attributes(params: dict, checksum: ObjectChecksum | None = None) -> 
         # Metadata travels as x-amz-meta-* headers, whose names are case-insensitive:
         # AWS returns them lower-cased.
         attributes["Metadata"] = {str(k).lower(): str(v) for k, v in metadata.items()}
-    return orjson.dumps(attributes) if attributes else None
 
 
 def _etag_matches(condition: str, etag: str) -> bool:
@@ -253,7 +256,7 @@ class ObjectOperations:
 
     # -- writes ----------------------------------------------------------------------------
 
-    @prepared_by(prepare_body)
+    @prepared_by(prepare_object_body)
     @writes
     def put_object(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]

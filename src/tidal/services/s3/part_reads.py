@@ -40,10 +40,8 @@ def part_sizes(etag: str, attributes: bytes | None) -> list[int] | None:
 
 
 def _part_checksum_fields(result: dict, attributes: bytes | None, number: int) -> None:
-    """A read of one part of a multipart object carries that part's checksum, when the object
-    is COMPOSITE (as AWS does), and never the whole object's."""
-    for name in [name for name in result if name.startswith("Checksum")]:
-        del result[name]
+    """A read of one part of a multipart object carries that part's checksum when the object
+    is COMPOSITE, as AWS does (the whole object's is not that part's)."""
     stored = orjson.loads(attributes) if attributes else {}
     whole = ObjectChecksum.from_stored(stored.get(CHECKSUM_ATTRIBUTE))
     parts = stored.get(PART_CHECKSUMS_ATTRIBUTE)
@@ -94,7 +92,10 @@ class PartReads:
                 raise errors.invalid_part_number(number, count)
             start = 0 if sizes is None else sum(sizes[: number - 1])
             length = size if sizes is None else sizes[number - 1]
-            inner = {name: value for name, value in params.items() if name != "PartNumber"}
+            # A part of a multipart object is read without the object's checksum (which is
+            # not the part's); an object stored whole is its own part 1 and keeps it.
+            dropped = ("PartNumber",) if sizes is None else ("PartNumber", "ChecksumMode")
+            inner = {name: value for name, value in params.items() if name not in dropped}
             if length:
                 inner["Range"] = f"bytes={start}-{start + length - 1}"
             # An empty last part is read as a HEAD of the object, then given its empty body.
