@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -38,7 +39,7 @@ def event_loop_factory():
     return uvloop.new_event_loop
 
 
-async def _serve(config: Config, started: float) -> None:
+async def _serve(config: Config, started: float, listener: socket.socket | None = None) -> None:
     from tidal.server import Tidal
     from tidal.storage.database import DatabaseInUseError
 
@@ -47,7 +48,7 @@ async def _serve(config: Config, started: float) -> None:
     except DatabaseInUseError:
         raise SystemExit(f"tidal: {config.data_dir} is in use by another tidal; stop it or pass another --data-dir") from None
     try:
-        await app.start()
+        await app.start(listener)
     except OSError as exc:
         await app.stop()
         raise SystemExit(f"tidal: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
@@ -84,17 +85,21 @@ def cmd_up(args: argparse.Namespace) -> int:
         host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
         max_workers=args.max_workers, seed=args.seed,
     )
+    listener = None
     if config.port == 0:
-        # "Any free port": chosen here, because the endpoint is printed and handed to the
-        # functions' workers before the server binds. Another process could take it in
-        # between; the bind then fails with a clear message.
-        from tidal.testing import free_port
-
-        config = dataclasses.replace(config, port=free_port(config.host))
+        # "Any free port": bound here, before the server is built, because the endpoint is
+        # printed and handed to the functions' workers; the server then serves on this very
+        # socket, so no other process can take the port in between.
+        family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+        try:
+            listener = socket.create_server((config.host, 0), family=family, backlog=1024)
+        except OSError as exc:
+            raise SystemExit(f"tidal: cannot listen on {config.host}: {exc.strerror or exc}") from None
+        config = dataclasses.replace(config, port=listener.getsockname()[1])
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-        runner.run(_serve(config, started))
+        runner.run(_serve(config, started, listener))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 import time
 
@@ -86,8 +87,10 @@ class Tidal:
             self.dispatcher.protocol(service)
             await asyncio.sleep(0)
 
-    async def start(self) -> None:
-        self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port)
+    async def start(self, listener: socket.socket | None = None) -> None:
+        """Serve on the configured host and port, or on ``listener``: a socket already bound
+        to them (how ``tidal up --port 0`` knows its port before the server is built)."""
+        self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port, listener)
         self.async_invoke.start()
         # Off the loop, so a large blob directory does not delay "ready".
         threading.Thread(target=self._sweep_orphan_blobs, name="tidal-blob-sweep", daemon=True).start()

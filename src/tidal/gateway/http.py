@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import socket
 import time
 from collections import deque
 from collections.abc import Callable
@@ -229,6 +230,11 @@ class HttpConnection(asyncio.Protocol):
             self._transport = None
 
 
-async def start_http_server(app: Application, host: str, port: int) -> asyncio.base_events.Server:
+async def start_http_server(
+    app: Application, host: str, port: int, sock: socket.socket | None = None,
+) -> asyncio.base_events.Server:
+    """Serve ``app`` on ``host:port``, or on ``sock`` (already bound and listening) if given."""
     loop = asyncio.get_running_loop()
+    if sock is not None:
+        return await loop.create_server(lambda: HttpConnection(app), sock=sock, backlog=1024)
     return await loop.create_server(lambda: HttpConnection(app), host, port, reuse_address=True, backlog=1024)
