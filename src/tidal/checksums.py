@@ -32,14 +32,6 @@ def _crc_model(name: str) -> Any:
     return model
 
 
-def crc32c(data: bytes) -> int:
-    return _crc_model("CRC32-ISCSI").calc(data)
-
-
-def crc64nvme(data: bytes) -> int:
-    return _crc_model("CRC64-NVME").calc(data)
-
-
 # anycrc's names of the CRCs whose values combine (a multipart object's full-object CRC).
 _CRC_MODELS = {"crc32": "CRC32", "crc32c": "CRC32-ISCSI", "crc64nvme": "CRC64-NVME"}
 
@@ -72,10 +64,14 @@ def _xxhash(name: str) -> Callable[[bytes], bytes]:
     return compute
 
 
+def _crc_digest(algorithm: str) -> Callable[[bytes], bytes]:
+    return lambda data: crc(algorithm, data).to_bytes(DIGEST_SIZES[algorithm], "big")
+
+
 _DIGESTS: dict[str, Callable[[bytes], bytes]] = {
-    "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),
-    "crc32c": lambda data: crc32c(data).to_bytes(4, "big"),
-    "crc64nvme": lambda data: crc64nvme(data).to_bytes(8, "big"),
+    "crc32": lambda data: zlib.crc32(data).to_bytes(4, "big"),  # zlib's: no anycrc import for the common one
+    "crc32c": _crc_digest("crc32c"),
+    "crc64nvme": _crc_digest("crc64nvme"),
     "sha1": lambda data: hashlib.sha1(data).digest(),
     "sha256": lambda data: hashlib.sha256(data).digest(),
     "sha512": lambda data: hashlib.sha512(data).digest(),

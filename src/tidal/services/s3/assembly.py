@@ -9,6 +9,8 @@ CompleteMultipartUpload runs it on a worker thread before its transaction when i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from tidal.checksums import b64_crc, crc
 from tidal.storage.blobs import BlobStore, write_all
@@ -50,14 +52,21 @@ def _copy_into(out_fd: int, path: os.PathLike, size: int) -> None:
         except (AttributeError, OSError):
             # Not Linux, or a pair of files the kernel will not copy between: plain reads,
             # carrying on from where copy_file_range left both offsets.
-            while remaining:
-                chunk = source.read(min(remaining, _COPY_CHUNK))
-                if not chunk:
-                    break
+            for chunk in _chunks(source, remaining, path):
                 write_all(out_fd, chunk)
-                remaining -= len(chunk)
+            return
         if remaining:
             raise OSError(f"blob {path} is shorter than its recorded size")
+
+
+def _chunks(source: BinaryIO, size: int, path: os.PathLike) -> Iterator[bytes]:
+    """The next ``size`` bytes of ``source``, a chunk at a time; OSError if it holds fewer."""
+    while size:
+        chunk = source.read(min(size, _COPY_CHUNK))
+        if not chunk:
+            raise OSError(f"blob {path} is shorter than its recorded size")
+        yield chunk
+        size -= len(chunk)
 
 
 def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
@@ -67,12 +76,8 @@ def pieces_crc(blobs: BlobStore, pieces: list[Piece], algorithm: str) -> str:
         if part_blob is None:
             value = crc(algorithm, inline or b"", value)
             continue
-        with open(blobs.path(part_blob), "rb") as source:
-            remaining = size
-            while remaining:
-                chunk = source.read(min(remaining, _COPY_CHUNK))
-                if not chunk:
-                    raise OSError(f"blob {part_blob} is shorter than its recorded size")
+        path = blobs.path(part_blob)
+        with open(path, "rb") as source:
+            for chunk in _chunks(source, size, path):
                 value = crc(algorithm, chunk, value)
-                remaining -= len(chunk)
     return b64_crc(algorithm, value)
