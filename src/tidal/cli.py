@@ -83,7 +83,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     config = Config.from_env(
         host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
-        max_workers=args.max_workers, seed=args.seed,
+        max_workers=args.max_workers, seed=args.seed, header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
     )
     listener = None
     if config.port == 0:
@@ -124,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--max-workers", type=int,
                     help="function worker processes at most (TIDAL_MAX_WORKERS, default 4)")
     up.add_argument("--seed", type=int, help="seed for ids and chaos (TIDAL_SEED)")
+    up.add_argument("--header-timeout", type=float,
+                    help="seconds a request's head may take to arrive (TIDAL_HEADER_TIMEOUT, default 10)")
+    up.add_argument("--idle-timeout", type=float,
+                    help="close a connection that sends nothing for this many seconds (TIDAL_IDLE_TIMEOUT, default 30)")
     up.add_argument("-v", "--verbose", action="store_true", help="log requests' errors and delivery")
     up.set_defaults(func=cmd_up)
 

@@ -20,6 +20,9 @@ class Config:
     time_scale: float = 1.0
     # Upper bound on concurrently running function workers, all functions together.
     max_workers: int = 4
+    # Seconds a request's head may take to arrive, and a connection may send nothing.
+    header_timeout: float = 10.0
+    idle_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -42,4 +45,5 @@ class Config:
 
 _PARSE: dict[str, Callable[[str], object]] = {
     "port": int, "data_dir": Path, "seed": int, "time_scale": float, "max_workers": int,
+    "header_timeout": float, "idle_timeout": float,
 }

@@ -13,7 +13,7 @@ import orjson
 from tidal.config import Config
 from tidal.delivery.async_invoke import AsyncInvokeDelivery
 from tidal.gateway.dispatch import Dispatcher
-from tidal.gateway.http import start_http_server
+from tidal.gateway.http import HttpServer, start_http_server
 from tidal.runtime.pool import WorkerPool
 from tidal.services.dynamodb.service import SCHEMA as DYNAMODB_SCHEMA
 from tidal.services.dynamodb.service import DynamoDBService
@@ -76,7 +76,7 @@ class Tidal:
                 "/_tidal/deliveries": self._deliveries,
             },
         )
-        self._server: asyncio.base_events.Server | None = None
+        self._server: HttpServer | None = None
 
     async def warm_up(self) -> None:
         """Build each service's wire protocol now rather than on a client's first request.
@@ -90,7 +90,11 @@ class Tidal:
     async def start(self, listener: socket.socket | None = None) -> None:
         """Serve on the configured host and port, or on ``listener``: a socket already bound
         to them (how ``tidal up --port 0`` knows its port before the server is built)."""
-        self._server = await start_http_server(self.dispatcher, self.config.host, self.config.port, listener)
+        config = self.config
+        self._server = await start_http_server(
+            self.dispatcher, config.host, config.port, listener,
+            header_timeout=config.header_timeout, idle_timeout=config.idle_timeout,
+        )
         self.async_invoke.start()
         # Off the loop, so a large blob directory does not delay "ready".
         threading.Thread(target=self._sweep_orphan_blobs, name="tidal-blob-sweep", daemon=True).start()

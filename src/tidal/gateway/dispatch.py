@@ -20,8 +20,10 @@ from botocore import xform_name
 
 from tidal.errors import AWSError
 from tidal.gateway.http import LARGE_BODY_BYTES
-from tidal.gateway.routing import route
+from tidal.gateway.routing import ServiceRouter, query_action
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
+from tidal.protocol.bare_errors import bare_error_response
+from tidal.protocol.service_directory import ServiceInfo
 from tidal.services.operation import Call, operation_kind, operation_preparation
 from tidal.storage.clock import Clock
 from tidal.storage.database import ClosedError, Database
@@ -49,9 +51,9 @@ class Dispatcher:
         self._db = db
         self._clock = clock
         self._ids = ids
-        self._region = region
         self._account_id = account_id
         self._internal = internal or {}
+        self._router = ServiceRouter(list(services), region)
         self._protocols: dict[str, ServiceProtocol] = {}
         self._methods: dict[tuple[str, str], tuple[Callable, str, Callable | None] | None] = {}
         # Set when the server stops: requests still arriving on open connections get a 503,
@@ -83,7 +85,8 @@ class Dispatcher:
             handler = self._internal.get(path)
             respond(handler(request) if handler else HttpResponse(404, [], b'{"message":"not found"}'))
             return
-        service_name, region = route(request, self._region)
+        info, region = self._router.route(request)
+        service_name = info.name
         received = request
         if service_name == "s3":
             # bucket.localhost:4566/key → /bucket/key, so routing sees one addressing style.
@@ -91,7 +94,7 @@ class Dispatcher:
         proto = self._protocols.get(service_name)
         if proto is None:
             if service_name not in self._services:
-                respond(HttpResponse(400, [("Content-Type", "text/plain")], f"tidal does not serve {service_name}".encode()))
+                respond(_not_served(info, request, self._ids.request_id()))
                 return
             proto = self.protocol(service_name)
         request_id = self._ids.request_hex() if service_name == "s3" else self._ids.request_id()
@@ -231,6 +234,23 @@ class Dispatcher:
 
 
 _UNSEEN = object()
+
+
+def _not_served(info: ServiceInfo, request: HttpRequest, request_id: str) -> HttpResponse:
+    """501 NotImplemented, in the protocol the request used, for a service tidal does not serve."""
+    if info.protocol == "json":
+        operation = request.headers.get("x-amz-target", "")
+    elif info.protocol == "smithy-rpc-v2-cbor":
+        operation = request.path.rsplit("/", 1)[-1]
+    elif info.protocol == "query":
+        operation = query_action(request) or ""
+    else:
+        operation = f"{request.method} {request.path}"
+    service = info.name or "this service"
+    err = AWSError("NotImplemented", f"tidal does not serve {service} ({operation}) yet", 501)
+    return bare_error_response(
+        info.protocol, err, request_id, json_version=info.json_version, head=request.method == "HEAD"
+    )
 
 
 def _stopping() -> AWSError:

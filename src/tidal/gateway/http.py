@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
+import math
 import socket
 import time
 from collections import deque
@@ -19,6 +21,8 @@ from collections.abc import Callable
 import httptools
 
 from tidal.types import HttpRequest, HttpResponse
+
+log = logging.getLogger("tidal.gateway")
 
 Respond = Callable[[HttpResponse], None]
 Application = Callable[[HttpRequest, Respond], None]
@@ -72,21 +76,77 @@ def encode_response(response: HttpResponse, *, head: bool, keep_alive: bool) -> 
     if not keep_alive:
         lines.append("Connection: close")
     lines.append("Server: tidal")
+    text = "\r\n".join(lines)
+    # No header leaves with CR, LF or NUL in it, whatever built it: one would let a request
+    # write its own headers (response splitting). Services refuse such input with their own
+    # errors; this is the last line, three scans of the joined head rather than a visit per value.
+    breaks = len(lines) - 1
+    if text.count("\n") != breaks or text.count("\r") != breaks or "\0" in text:
+        text = "\r\n".join(_safe_lines(lines))
     # One encode for the whole head: per header it cost as much as the rest of the loop.
-    parts = ["\r\n".join(lines).encode("latin-1", "replace"), _date_and_end_of_head()]
+    parts = [text.encode("latin-1", "replace"), _date_and_end_of_head()]
     if not head and status != 204:
         parts.append(response.body)
     return b"".join(parts)
 
 
+def _safe_lines(lines: list[str]) -> list[str]:
+    """``lines`` without those that carry CR, LF or NUL (each logged: a service let it through)."""
+    kept = []
+    for line in lines:
+        if "\r" in line or "\n" in line or "\0" in line:
+            log.error("dropped a response header carrying CR, LF or NUL: %r", line[:200])
+        else:
+            kept.append(line)
+    return kept
+
+
+class ConnectionSweeper:
+    """Closes connections that hold the server while sending nothing useful.
+
+    A request's head must be whole within ``header_timeout`` seconds of its first byte, and a
+    connection that receives nothing for ``idle_timeout`` (between requests, or mid-body) is
+    closed, unless the server still owes it an answer (a synchronous Invoke may run for
+    minutes). Time is counted in ticks of one second, so a connection pays one attribute
+    store per read rather than a timer per request; a timeout is accurate to a second.
+    """
+
+    def __init__(self, header_timeout: float, idle_timeout: float) -> None:
+        self.tick = 0
+        self.header_ticks = max(1, math.ceil(header_timeout))
+        self.idle_ticks = max(1, math.ceil(idle_timeout))
+        self.connections: set[HttpConnection] = set()
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Tick once a second from now on."""
+        self._timer = loop.call_later(1.0, self._every_second, loop)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def sweep(self) -> None:
+        """One tick: close the connections whose time is up (tests call it by hand)."""
+        self.tick += 1
+        for connection in list(self.connections):
+            connection.check_timeouts(self)
+
+    def _every_second(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.sweep()
+        self._timer = loop.call_later(1.0, self._every_second, loop)
+
+
 class HttpConnection(asyncio.Protocol):
     __slots__ = (
         "_app", "_transport", "_parser", "_url", "_headers", "_body", "_queue", "_busy",
-        "_client_ip", "_closing", "_body_size",
+        "_client_ip", "_closing", "_body_size", "_eof", "_sweeper", "_last_data", "_head_since", "_in_body",
     )
 
-    def __init__(self, app: Application) -> None:
+    def __init__(self, app: Application, sweeper: ConnectionSweeper) -> None:
         self._app = app
+        self._sweeper = sweeper
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpRequestParser(self)
         self._url = b""
@@ -97,7 +157,13 @@ class HttpConnection(asyncio.Protocol):
         self._queue: deque[tuple[HttpRequest, bool, asyncio.Future | None]] = deque()
         self._busy = False
         self._closing = False
+        self._eof = False
         self._client_ip = "127.0.0.1"
+        # For the sweeper: the tick of the last read, the tick the pending request's head
+        # began (None when no head is pending), and whether a body is being received.
+        self._last_data = sweeper.tick
+        self._head_since: int | None = None
+        self._in_body = False
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -106,12 +172,39 @@ class HttpConnection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if peer:
             self._client_ip = peer[0]
+        self._sweeper.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
         self._queue.clear()
+        self._sweeper.connections.discard(self)
+
+    def eof_received(self) -> bool:
+        # A client may shut its sending side once its requests are sent (HTTP/1.1 allows a
+        # half-close): every request that arrived whole is still answered, then the
+        # connection is closed. Returning True keeps the transport open for writing.
+        self._eof = True
+        if not self._busy and not self._queue:
+            self._close()
+        return True
+
+    def check_timeouts(self, sweeper: ConnectionSweeper) -> None:
+        """Called once a tick by the sweeper: close this connection if it is stalling."""
+        if self._busy or self._queue or self._transport is None:
+            return  # the server owes an answer: the client is waiting, not stalling
+        tick = sweeper.tick
+        if self._head_since is not None and tick - self._head_since >= sweeper.header_ticks:
+            self._reply_and_close(408)
+        elif tick - self._last_data >= sweeper.idle_ticks:
+            if self._in_body:
+                self._reply_and_close(408)
+            else:
+                self._close()
 
     def data_received(self, data: bytes) -> None:
+        self._last_data = self._sweeper.tick
+        if self._head_since is None and not self._in_body:
+            self._head_since = self._last_data
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -140,6 +233,8 @@ class HttpConnection(asyncio.Protocol):
             headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
+        self._head_since = None
+        self._in_body = True
         headers = self._headers
         if (
             headers.get("expect", "").lower() == "100-continue"
@@ -156,6 +251,7 @@ class HttpConnection(asyncio.Protocol):
         self._body_size += len(body)
 
     def on_message_complete(self) -> None:
+        self._in_body = False
         url = self._url.decode("latin-1")
         path, _, query = url.partition("?")
         request = HttpRequest(
@@ -213,7 +309,7 @@ class HttpConnection(asyncio.Protocol):
                     # GetObject is not copied once more, on the loop, to put a head before it.
                     transport.write(encode_response(response, head=True, keep_alive=keep_alive))
                     transport.write(response.body)
-                if not keep_alive:
+                if not keep_alive or (self._eof and not self._queue):
                     transport.close()
                     self._transport = None
                 elif self._queue:
@@ -226,15 +322,56 @@ class HttpConnection(asyncio.Protocol):
         if self._transport is not None and not self._closing:
             self._closing = True
             self._transport.write(encode_response(HttpResponse(status), head=False, keep_alive=False))
+            self._close()
+
+    def _close(self) -> None:
+        if self._transport is not None:
             self._transport.close()
             self._transport = None
 
 
+# How long a request's head may take to arrive, and a connection may send nothing, by default.
+HEADER_TIMEOUT = 10.0
+IDLE_TIMEOUT = 30.0
+
+
+class HttpServer:
+    """A listening server and the sweeper of its connections' timeouts."""
+
+    def __init__(self, server: asyncio.base_events.Server, sweeper: ConnectionSweeper) -> None:
+        self._server = server
+        self._sweeper = sweeper
+
+    @property
+    def sockets(self) -> tuple[socket.socket, ...]:
+        return self._server.sockets
+
+    def close(self) -> None:
+        """Stop listening (connections already open are left to finish)."""
+        self._sweeper.stop()
+        self._server.close()
+
+
 async def start_http_server(
-    app: Application, host: str, port: int, sock: socket.socket | None = None,
-) -> asyncio.base_events.Server:
-    """Serve ``app`` on ``host:port``, or on ``sock`` (already bound and listening) if given."""
+    app: Application, host: str, port: int, sock: socket.socket | None = None, *,
+    header_timeout: float = HEADER_TIMEOUT, idle_timeout: float = IDLE_TIMEOUT,
+    sweeper: ConnectionSweeper | None = None,
+) -> HttpServer:
+    """Serve ``app`` on ``host:port``, or on ``sock`` (already bound and listening) if given.
+
+    A ``sweeper`` given is the caller's to tick (tests); otherwise one ticks every second."""
     loop = asyncio.get_running_loop()
+    ticking = sweeper is None
+    if sweeper is None:
+        sweeper = ConnectionSweeper(header_timeout, idle_timeout)
+
+    def connection() -> HttpConnection:
+        return HttpConnection(app, sweeper)
+
     if sock is not None:
-        return await loop.create_server(lambda: HttpConnection(app), sock=sock, backlog=1024)
-    return await loop.create_server(lambda: HttpConnection(app), host, port, reuse_address=True, backlog=1024)
+        server = await loop.create_server(connection, sock=sock, backlog=1024)
+    else:
+        server = await loop.create_server(connection, host, port, reuse_address=True, backlog=1024)
+    if ticking:
+        sweeper.start(loop)
+    return HttpServer(server, sweeper)

@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from botocore.loaders import create_loader
+from botocore.loaders import Loader, create_loader
 from botocore.model import OperationModel, ServiceModel
 
 
 @cache
-def _loader():
+def loader() -> Loader:
+    """botocore's data loader, shared."""
     # The loader alone, not a botocore Session: a session drags in the HTTP client stack
     # (~0.1 s of imports) that a server never uses, and start-up is budgeted at 0.5 s.
     return create_loader()
@@ -20,7 +21,7 @@ def _loader():
 @cache
 def load_service_model(service_name: str) -> ServiceModel:
     """The botocore model of ``service_name`` (``"s3"``, ``"dynamodb"``, ``"lambda"`` ...)."""
-    return ServiceModel(_loader().load_service_model(service_name, "service-2"), service_name=service_name)
+    return ServiceModel(loader().load_service_model(service_name, "service-2"), service_name=service_name)
 
 
 class Operation:

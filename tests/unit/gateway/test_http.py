@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from tidal.gateway.http import LARGE_BODY_BYTES, start_http_server
+from tidal.gateway.http import LARGE_BODY_BYTES, ConnectionSweeper, start_http_server
 from tidal.types import HttpResponse
 
 
@@ -154,3 +154,118 @@ def test_a_large_body_joined_off_the_loop_arrives_whole_and_in_order():
     data = run(go())
     assert f"/large {hashlib.sha256(large).hexdigest()}".encode() in data
     assert data.index(b"/large ") < data.index(b"/small ")
+
+
+def delayed_app(request, respond):
+    asyncio.get_running_loop().call_later(0.05, respond, HttpResponse(200, [], b"late answer"))
+
+
+@pytest.mark.parametrize("app", [echo_app, delayed_app], ids=["answered at once", "answered later"])
+def test_a_half_closed_connection_gets_every_complete_request_answered(app):
+    """The client shuts its sending side after two pipelined requests (SHUT_WR): both are
+    answered, then the server closes."""
+
+    async def go() -> bytes:
+        server = await start_http_server(app, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+        writer.write_eof()
+        data = await asyncio.wait_for(reader.read(), 10)  # to EOF: the server closes
+        writer.close()
+        server.close()
+        return data
+
+    data = run(go())
+    assert final_responses(data) == 2
+
+
+def test_no_header_leaves_with_cr_lf_or_nul():
+    """Whatever a service put in a header value, the head keeps its lines: the value that
+    would split the response is dropped, the rest is sent."""
+
+    def app(request, respond):
+        respond(HttpResponse(200, [
+            ("Content-Type", "x\r\nX-Injected: yes"), ("X-Bare-LF", "a\nb"), ("X-Nul", "a\0b"), ("X-Fine", "1"),
+        ], b"body"))
+
+    async def go() -> bytes:
+        server = await start_http_server(app, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = await read_responses(reader, 1)
+        writer.close()
+        server.close()
+        return data
+
+    data = run(go())
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert b"X-Injected" not in head and b"X-Bare-LF" not in head and b"\0" not in head
+    assert b"X-Fine: 1" in head and body == b"body"
+    assert all(line.count(b":") >= 1 for line in head.split(b"\r\n")[1:])
+
+
+async def _open(app, sweeper):
+    server = await start_http_server(app, "127.0.0.1", 0, sweeper=sweeper)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    return server, reader, writer
+
+
+async def _settle():
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+def test_a_head_that_does_not_complete_in_time_gets_408_and_close():
+    async def go():
+        sweeper = ConnectionSweeper(header_timeout=2, idle_timeout=100)
+        server, reader, writer = await _open(echo_app, sweeper)
+        writer.write(b"GET /slow HTTP/1.1\r\nHost: x\r\n")  # the head never ends
+        await writer.drain()
+        await _settle()
+        sweeper.sweep()
+        await _settle()
+        assert len(sweeper.connections) == 1  # one tick is not two seconds
+        sweeper.sweep()
+        data = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        server.close()
+        return data
+
+    data = run(go())
+    assert data.startswith(b"HTTP/1.1 408") and b"Connection: close" in data
+
+
+def test_an_idle_keep_alive_connection_is_closed_but_not_one_owed_an_answer():
+    async def go():
+        sweeper = ConnectionSweeper(header_timeout=100, idle_timeout=2)
+        owed: list = []
+
+        def app(request, respond):
+            if request.path == "/owed":
+                owed.append(respond)  # answered only when the test says so
+            else:
+                echo_app(request, respond)
+
+        server, reader, writer = await _open(app, sweeper)
+        writer.write(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n")
+        first = await read_responses(reader, 1)
+        reader2, writer2 = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+        writer2.write(b"GET /owed HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer2.drain()
+        await _settle()
+        for _ in range(3):
+            sweeper.sweep()
+        idle_end = await asyncio.wait_for(reader.read(), 10)  # closed without a word
+        owed[0](HttpResponse(200, [], b"worth the wait"))
+        late = await read_responses(reader2, 1)
+        writer.close()
+        writer2.close()
+        server.close()
+        return first, idle_end, late
+
+    first, idle_end, late = run(go())
+    assert final_responses(first) == 1 and idle_end == b""
+    assert late.endswith(b"worth the wait")
