@@ -84,7 +84,7 @@ def cmd_up(args: argparse.Namespace) -> int:
     config = Config.from_env(
         host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
         max_workers=args.max_workers, seed=args.seed, header_timeout=args.header_timeout,
-        idle_timeout=args.idle_timeout,
+        idle_timeout=args.idle_timeout, allow_host=tuple(args.allow_host) if args.allow_host else None,
     )
     listener = None
     if config.port == 0:
@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="seconds a request's head may take to arrive (TIDAL_HEADER_TIMEOUT, default 10)")
     up.add_argument("--idle-timeout", type=float,
                     help="close a connection that sends nothing for this many seconds (TIDAL_IDLE_TIMEOUT, default 30)")
+    up.add_argument("--allow-host", action="append", metavar="NAME",
+                    help="also answer requests for this Host when listening on loopback; .NAME allows"
+                         " its subdomains; repeatable (TIDAL_ALLOW_HOST, comma-separated)")
     up.add_argument("-v", "--verbose", action="store_true", help="log requests' errors and delivery")
     up.set_defaults(func=cmd_up)
 

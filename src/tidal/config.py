@@ -23,6 +23,9 @@ class Config:
     # Seconds a request's head may take to arrive, and a connection may send nothing.
     header_timeout: float = 10.0
     idle_timeout: float = 30.0
+    # Host names answered besides loopback ones when listening on loopback (".example.test"
+    # allows its subdomains); a guard against DNS rebinding.
+    allow_host: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -46,4 +49,5 @@ class Config:
 _PARSE: dict[str, Callable[[str], object]] = {
     "port": int, "data_dir": Path, "seed": int, "time_scale": float, "max_workers": int,
     "header_timeout": float, "idle_timeout": float,
+    "allow_host": lambda text: tuple(name.strip() for name in text.split(",") if name.strip()),
 }

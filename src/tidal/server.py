@@ -13,6 +13,7 @@ import orjson
 from tidal.config import Config
 from tidal.delivery.async_invoke import AsyncInvokeDelivery
 from tidal.gateway.dispatch import Dispatcher
+from tidal.gateway.host_guard import HostGuard, is_loopback
 from tidal.gateway.http import HttpServer, start_http_server
 from tidal.runtime.pool import WorkerPool
 from tidal.services.dynamodb.service import SCHEMA as DYNAMODB_SCHEMA
@@ -75,6 +76,7 @@ class Tidal:
                 "/_tidal/status": self._status,
                 "/_tidal/deliveries": self._deliveries,
             },
+            host_guard=HostGuard(config.allow_host) if is_loopback(config.host) else None,
         )
         self._server: HttpServer | None = None
 

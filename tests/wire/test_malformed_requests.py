@@ -151,3 +151,30 @@ def test_s3_bad_flexible_checksums_store_nothing(tidal_server, s3, headers, mess
     assert status == 400 and b"<Code>" + code + b"</Code>" in data and message in data, data
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     assert healthy(tidal_server)
+
+
+@pytest.mark.parametrize(("path", "headers", "code"), [
+    ("/", {"Authorization": AUTH.format(service="s3")}, b"<Code>AccessDenied</Code>"),
+    ("/", {"Authorization": AUTH.format(service="dynamodb"), "X-Amz-Target": "DynamoDB_20120810.ListTables"},
+     b"AccessDeniedException"),
+    ("/_tidal/health", {}, b"does not answer requests for host"),
+], ids=["s3", "dynamodb", "tidal's own endpoints"])
+def test_a_forged_host_is_refused_as_dns_rebinding_would_send_it(tidal_server, s3, path, headers, code):
+    """A page on evil.example whose name now resolves to 127.0.0.1 sends its own name as Host."""
+    before = s3.list_buckets()["Buckets"]
+    method = "POST" if "X-Amz-Target" in headers else "GET"
+    status, _, data = send(tidal_server, method, path, b"{}" if method == "POST" else b"",
+                           {**headers, "Host": f"evil.example:{tidal_server.port}"})
+    assert status == 403 and code in data, data
+    assert s3.list_buckets()["Buckets"] == before
+    status, _, _ = send(tidal_server, "GET", "/_tidal/health", b"", {"Host": f"localhost:{tidal_server.port}"})
+    assert status == 200
+
+
+def test_a_put_through_a_forged_host_changes_nothing(tidal_server, s3):
+    s3.create_bucket(Bucket="rebinding-target")
+    status, _, data = send(tidal_server, "PUT", "/rebinding-target/planted", b"x", {
+        "Authorization": AUTH.format(service="s3"), "Host": "attacker.example",
+    })
+    assert status == 403 and b"AccessDenied" in data
+    assert s3.list_objects_v2(Bucket="rebinding-target")["KeyCount"] == 0

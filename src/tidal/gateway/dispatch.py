@@ -19,10 +19,12 @@ from typing import Any
 from botocore import xform_name
 
 from tidal.errors import AWSError
+from tidal.gateway.host_guard import HostGuard, host_name
 from tidal.gateway.http import LARGE_BODY_BYTES
 from tidal.gateway.routing import ServiceRouter, query_action
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
 from tidal.protocol.bare_errors import bare_error_response
+from tidal.protocol.base import dump_json
 from tidal.protocol.service_directory import ServiceInfo
 from tidal.services.operation import Call, operation_kind, operation_preparation
 from tidal.storage.clock import Clock
@@ -46,6 +48,7 @@ class Dispatcher:
         region: str,
         account_id: str,
         internal: dict[str, InternalHandler] | None = None,
+        host_guard: HostGuard | None = None,
     ) -> None:
         self._services = services
         self._db = db
@@ -54,6 +57,7 @@ class Dispatcher:
         self._account_id = account_id
         self._internal = internal or {}
         self._router = ServiceRouter(list(services), region)
+        self._host_guard = host_guard
         self._protocols: dict[str, ServiceProtocol] = {}
         self._methods: dict[tuple[str, str], tuple[Callable, str, Callable | None] | None] = {}
         # Set when the server stops: requests still arriving on open connections get a 503,
@@ -81,6 +85,9 @@ class Dispatcher:
 
     def __call__(self, request: HttpRequest, respond: Respond, parsed: dict | None = None) -> None:
         path = request.path
+        if self._host_guard is not None and not self._host_guard.allows(request.headers.get("host")):
+            respond(self._refuse_host(request))
+            return
         if path.startswith("/_tidal/"):
             handler = self._internal.get(path)
             respond(handler(request) if handler else HttpResponse(404, [], b'{"message":"not found"}'))
@@ -223,6 +230,22 @@ class Dispatcher:
             response = self._internal_error(proto, request_id, op)
         respond(response)
 
+    def _refuse_host(self, request: HttpRequest) -> HttpResponse:
+        """403, in the request's protocol, for a Host that a loopback-only tidal does not answer."""
+        host = request.headers.get("host", "")
+        message = (
+            f"tidal listens on loopback and does not answer requests for host {host!r}"
+            f" (start it with --allow-host {host_name(host)} to allow it)"
+        )
+        if request.path.startswith("/_tidal/"):
+            return HttpResponse(403, [("Content-Type", "application/json")], dump_json({"message": message}))
+        info, _ = self._router.route(request)
+        code = "AccessDenied" if info.protocol in ("rest-xml", "query", "ec2") else "AccessDeniedException"
+        err = AWSError(code, message, 403)
+        if info.name in self._services:
+            return self.protocol(info.name).serialize_error(err, self._ids.request_id())
+        return bare_error_response(info.protocol, err, self._ids.request_id(), json_version=info.json_version)
+
     def _internal_error(self, proto: ServiceProtocol, request_id: str, op: Any, logged: bool = False) -> HttpResponse:
         if not logged:
             log.error("internal error in %s %s:\n%s", proto.service_name, getattr(op, "name", "?"), traceback.format_exc())
@@ -248,9 +271,7 @@ def _not_served(info: ServiceInfo, request: HttpRequest, request_id: str) -> Htt
         operation = f"{request.method} {request.path}"
     service = info.name or "this service"
     err = AWSError("NotImplemented", f"tidal does not serve {service} ({operation}) yet", 501)
-    return bare_error_response(
-        info.protocol, err, request_id, json_version=info.json_version, head=request.method == "HEAD"
-    )
+    return bare_error_response(info.protocol, err, request_id, json_version=info.json_version)
 
 
 def _stopping() -> AWSError:

@@ -22,23 +22,21 @@ from tidal.protocol.xml_codec import escape_text
 from tidal.types import HttpResponse
 
 
-def bare_error_response(
-    protocol: str, err: AWSError, request_id: str, *, json_version: str = "1.0", head: bool = False
-) -> HttpResponse:
+def bare_error_response(protocol: str, err: AWSError, request_id: str, *, json_version: str = "1.0") -> HttpResponse:
     """``err`` as ``protocol`` ("json", "rest-json", "rest-xml", "query", "ec2",
-    "smithy-rpc-v2-cbor") renders it; ``head``: a HEAD request's answer, without a body."""
+    "smithy-rpc-v2-cbor") renders it."""
     request_id_header = ("x-amzn-RequestId", request_id)
     if protocol == "json":
         document = {"__type": err.code, "message": err.message}
         content_type = f"application/x-amz-json-{json_version}"
-        return _response(err, [("Content-Type", content_type), request_id_header], dump_json(document), head)
+        return _response(err, [("Content-Type", content_type), request_id_header], dump_json(document))
     if protocol == "rest-json":
         headers = [("Content-Type", "application/json"), request_id_header, ("X-Amzn-ErrorType", err.code)]
-        return _response(err, headers, dump_json({"message": err.message}), head)
+        return _response(err, headers, dump_json({"message": err.message}))
     if protocol == "smithy-rpc-v2-cbor":
         body = cbor_text_map({"__type": err.code, "message": err.message})
         headers = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), request_id_header]
-        return _response(err, headers, body, head)
+        return _response(err, headers, body)
     code, message = escape_text(err.code), escape_text(err.message)
     if protocol in ("query", "ec2"):
         fault = "Sender" if err.sender_fault else "Receiver"
@@ -46,18 +44,18 @@ def bare_error_response(
             f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code><Message>{message}</Message>"
             f"</Error><RequestId>{escape_text(request_id)}</RequestId></ErrorResponse>"
         )
-        return _response(err, [("Content-Type", "text/xml"), request_id_header], xml.encode(), head)
+        return _response(err, [("Content-Type", "text/xml"), request_id_header], xml.encode())
     xml = (
         f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
         f"<RequestId>{escape_text(request_id)}</RequestId></Error>"
     )
     headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
-    return _response(err, headers, xml.encode(), head)
+    return _response(err, headers, xml.encode())
 
 
-def _response(err: AWSError, headers: list[tuple[str, str]], body: bytes, head: bool) -> HttpResponse:
+def _response(err: AWSError, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
     headers.extend(err.headers.items())
-    return HttpResponse(err.status, headers, b"" if head else body)
+    return HttpResponse(err.status, headers, body)
 
 
 def cbor_text_map(items: dict[str, str]) -> bytes:

@@ -19,7 +19,3 @@ def test_botocore_reads_the_code_and_message(protocol):
     assert parsed["Error"]["Message"] == "tidal does not serve x <y> & z yet"
     assert response.status == 501
 
-
-def test_a_head_answer_has_no_body():
-    response = bare_error_response("rest-xml", AWSError("AccessDenied", "no", 403), "r", head=True)
-    assert response.body == b"" and response.status == 403
