@@ -68,6 +68,30 @@ class TidalProcess:
             config=BotoConfig(retries={"max_attempts": 1}, **config),
         )
 
+    def http(
+        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One raw HTTP exchange, for requests an SDK would refuse to send: (status, headers
+        with lower-case names, body)."""
+        import http.client
+
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def healthy(self) -> bool:
+        """Whether the server answers its health check."""
+        try:
+            with urllib.request.urlopen(self.endpoint + "/_tidal/health", timeout=5) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
     def start(self, timeout: float = 30.0) -> TidalProcess:
         env = {**os.environ, **self.extra_env}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

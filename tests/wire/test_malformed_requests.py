@@ -3,28 +3,12 @@ and the server still up. Sent as raw HTTP because boto3 would refuse to send the
 
 from __future__ import annotations
 
-import http.client
 import json
-import urllib.request
 
 import pytest
 
 AUTH = ("AWS4-HMAC-SHA256 Credential=test/20261122/us-east-1/{service}/aws4_request, "
         "SignedHeaders=host;x-amz-date, Signature=0")
-
-
-def send(server, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    conn.request(method, path, body=body, headers=headers)
-    resp = conn.getresponse()
-    data = resp.read()
-    conn.close()
-    return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
-
-
-def healthy(server) -> bool:
-    with urllib.request.urlopen(server.endpoint + "/_tidal/health", timeout=5) as resp:
-        return resp.status == 200
 
 
 JSON_BODIES = [b"{not json", b"[1, 2, 3]", b"\x00\xff\xfe\x80binary", b'"a string"', b"{\"TableName\": 5, \"Item\": {}}"]
@@ -33,7 +17,7 @@ JSON_BODIES = [b"{not json", b"[1, 2, 3]", b"\x00\xff\xfe\x80binary", b'"a strin
 @pytest.mark.parametrize("body", JSON_BODIES)
 def test_dynamodb_malformed_json(tidal_server, dynamodb, body):
     before = dynamodb.list_tables()["TableNames"]
-    status, headers, data = send(tidal_server, "POST", "/", body, {
+    status, headers, data = tidal_server.http("POST", "/", body, {
         "X-Amz-Target": "DynamoDB_20120810.CreateTable", "Content-Type": "application/x-amz-json-1.0",
         "Authorization": AUTH.format(service="dynamodb"),
     })
@@ -41,11 +25,11 @@ def test_dynamodb_malformed_json(tidal_server, dynamodb, body):
     assert json.loads(data)["__type"] == "com.amazon.coral.service#SerializationException"
     assert headers["x-amzn-requestid"]
     assert dynamodb.list_tables()["TableNames"] == before
-    assert healthy(tidal_server)
+    assert tidal_server.healthy()
 
 
 def test_dynamodb_missing_required_member(tidal_server):
-    status, _, data = send(tidal_server, "POST", "/", b'{"TableName": "some-table"}', {
+    status, _, data = tidal_server.http("POST", "/", b'{"TableName": "some-table"}', {
         "X-Amz-Target": "DynamoDB_20120810.PutItem", "Authorization": AUTH.format(service="dynamodb"),
     })
     error = json.loads(data)
@@ -55,7 +39,7 @@ def test_dynamodb_missing_required_member(tidal_server):
 
 
 def test_dynamodb_unknown_operation(tidal_server):
-    status, _, data = send(tidal_server, "POST", "/", b"{}", {
+    status, _, data = tidal_server.http("POST", "/", b"{}", {
         "X-Amz-Target": "DynamoDB_20120810.DropEverything", "Authorization": AUTH.format(service="dynamodb"),
     })
     assert status == 400 and json.loads(data)["__type"].endswith("#UnknownOperationException")
@@ -64,18 +48,18 @@ def test_dynamodb_unknown_operation(tidal_server):
 @pytest.mark.parametrize("body", JSON_BODIES[:4])
 def test_lambda_malformed_json(tidal_server, lambda_, body):
     before = lambda_.list_functions()["Functions"]
-    status, headers, data = send(tidal_server, "POST", "/2015-03-31/functions", body, {
+    status, headers, data = tidal_server.http("POST", "/2015-03-31/functions", body, {
         "Content-Type": "application/json", "Authorization": AUTH.format(service="lambda"),
     })
     assert status == 400
     assert headers["x-amzn-errortype"].startswith("InvalidRequestContentException")
     assert "message" in json.loads(data)
     assert lambda_.list_functions()["Functions"] == before
-    assert healthy(tidal_server)
+    assert tidal_server.healthy()
 
 
 def test_lambda_unknown_route(tidal_server):
-    status, headers, _ = send(tidal_server, "GET", "/2015-03-31/nowhere", b"", {
+    status, headers, _ = tidal_server.http("GET", "/2015-03-31/nowhere", b"", {
         "Authorization": AUTH.format(service="lambda"),
     })
     assert status == 404 and headers["x-amzn-errortype"].startswith("UnknownOperationException")
@@ -95,7 +79,7 @@ def test_s3_malformed_xml(tidal_server, s3, body):
     s3.create_bucket(Bucket=bucket)
     before = s3.get_bucket_notification_configuration(Bucket=bucket)
     before.pop("ResponseMetadata")
-    status, headers, data = send(tidal_server, "PUT", f"/{bucket}?notification", body, {
+    status, headers, data = tidal_server.http("PUT", f"/{bucket}?notification", body, {
         "Authorization": AUTH.format(service="s3"),
     })
     assert status == 400
@@ -104,11 +88,11 @@ def test_s3_malformed_xml(tidal_server, s3, body):
     after = s3.get_bucket_notification_configuration(Bucket=bucket)
     after.pop("ResponseMetadata")
     assert after == before
-    assert healthy(tidal_server)
+    assert tidal_server.healthy()
 
 
 def test_s3_create_bucket_with_bad_xml_creates_nothing(tidal_server, s3):
-    status, _, data = send(tidal_server, "PUT", "/never-created-bucket", b"<CreateBucketConfiguration>", {
+    status, _, data = tidal_server.http("PUT", "/never-created-bucket", b"<CreateBucketConfiguration>", {
         "Authorization": AUTH.format(service="s3"),
     })
     assert status == 400 and b"<Code>MalformedXML</Code>" in data
@@ -121,13 +105,13 @@ def test_s3_bad_content_md5_stores_nothing(tidal_server, s3, size):
     s3.create_bucket(Bucket=bucket)
     blobs = tidal_server.data_dir / "blobs"
     files_before = set(blobs.glob("??/*"))
-    status, _, data = send(tidal_server, "PUT", f"/{bucket}/k", b"h" * size, {
+    status, _, data = tidal_server.http("PUT", f"/{bucket}/k", b"h" * size, {
         "Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA==", "Authorization": AUTH.format(service="s3"),
     })
     assert status == 400 and b"<Code>BadDigest</Code>" in data
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
     assert set(blobs.glob("??/*")) == files_before  # refused before any file was written
-    assert healthy(tidal_server)
+    assert tidal_server.healthy()
 
 
 CRC32_OF_H = "kWsG5w=="  # CRC32 of b"h", base64
@@ -144,13 +128,13 @@ CRC32_OF_H = "kWsG5w=="  # CRC32 of b"h", base64
 def test_s3_bad_flexible_checksums_store_nothing(tidal_server, s3, headers, message):
     bucket = "flexible-checksum-bucket"
     s3.create_bucket(Bucket=bucket)
-    status, _, data = send(tidal_server, "PUT", f"/{bucket}/k", b"h", {
+    status, _, data = tidal_server.http("PUT", f"/{bucket}/k", b"h", {
         **headers, "Authorization": AUTH.format(service="s3"),
     })
     code = b"BadDigest" if message.startswith(b"The CRC32") else b"InvalidRequest"
     assert status == 400 and b"<Code>" + code + b"</Code>" in data and message in data, data
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
-    assert healthy(tidal_server)
+    assert tidal_server.healthy()
 
 
 @pytest.mark.parametrize(("path", "headers", "code"), [
@@ -163,17 +147,17 @@ def test_a_forged_host_is_refused_as_dns_rebinding_would_send_it(tidal_server, s
     """A page on evil.example whose name now resolves to 127.0.0.1 sends its own name as Host."""
     before = s3.list_buckets()["Buckets"]
     method = "POST" if "X-Amz-Target" in headers else "GET"
-    status, _, data = send(tidal_server, method, path, b"{}" if method == "POST" else b"",
+    status, _, data = tidal_server.http(method, path, b"{}" if method == "POST" else b"",
                            {**headers, "Host": f"evil.example:{tidal_server.port}"})
     assert status == 403 and code in data, data
     assert s3.list_buckets()["Buckets"] == before
-    status, _, _ = send(tidal_server, "GET", "/_tidal/health", b"", {"Host": f"localhost:{tidal_server.port}"})
+    status, _, _ = tidal_server.http("GET", "/_tidal/health", b"", {"Host": f"localhost:{tidal_server.port}"})
     assert status == 200
 
 
 def test_a_put_through_a_forged_host_changes_nothing(tidal_server, s3):
     s3.create_bucket(Bucket="rebinding-target")
-    status, _, data = send(tidal_server, "PUT", "/rebinding-target/planted", b"x", {
+    status, _, data = tidal_server.http("PUT", "/rebinding-target/planted", b"x", {
         "Authorization": AUTH.format(service="s3"), "Host": "attacker.example",
     })
     assert status == 403 and b"AccessDenied" in data

@@ -7,9 +7,10 @@ Current SDKs send uploads as ``Content-Encoding: aws-chunked`` with
     <hex size>[;chunk-signature=<sig>]\\r\\n<data>\\r\\n ... 0\\r\\n
     x-amz-checksum-crc32:<base64>\\r\\n\\r\\n
 
-The trailer's checksum, a plain ``x-amz-checksum-<algorithm>`` header and ``Content-MD5``
-are verified against the decoded body. Chunk signatures are not verified (tidal does not
-check SigV4 signatures at all).
+The trailer's checksum, a plain ``x-amz-checksum-<algorithm>`` header, ``Content-MD5`` and a
+hex ``x-amz-content-sha256`` are verified against the decoded body. The trailers must be
+exactly those ``x-amz-trailer`` declares. Chunk signatures are the signature verifier's
+(``--auth sigv4``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 
 from tidal.checksums import (
     CHECKSUM_ALGORITHMS,
@@ -28,6 +30,11 @@ from tidal.protocol import errors as protocol_errors
 CHECKSUM_HEADERS = tuple(f"x-amz-checksum-{name}" for name in CHECKSUM_ALGORITHMS)
 _ALGORITHM_OF_HEADER = dict(zip(CHECKSUM_HEADERS, CHECKSUM_ALGORITHMS, strict=True))
 _CHECKSUM_HEADER_SET = frozenset(CHECKSUM_HEADERS)
+# A chunk size is hex digits and nothing else: int(text, 16) would also take "0x64", "+64"
+# and "6_4". Sixteen digits is more than any body tidal takes.
+_CHUNK_SIZE = re.compile(rb"[0-9a-fA-F]{1,16}")
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
 def is_aws_chunked(headers: dict[str, str]) -> bool:
@@ -46,15 +53,14 @@ def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
         if line_end < 0:
             raise protocol_errors.incomplete_body()
         size_text = body[position:line_end].split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise protocol_errors.incomplete_body() from None
+        if _CHUNK_SIZE.fullmatch(size_text) is None:
+            raise protocol_errors.incomplete_body()
+        size = int(size_text, 16)
         position = line_end + 2
         if size == 0:
             break
         chunk_end = position + size
-        if size < 0 or body[chunk_end : chunk_end + 2] != b"\r\n":
+        if body[chunk_end : chunk_end + 2] != b"\r\n":
             raise protocol_errors.incomplete_body()
         chunks.append(body[position:chunk_end])
         position = chunk_end + 2
@@ -68,9 +74,10 @@ def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
         if not line:
             break
         name, separator, value = line.partition(b":")
-        if not separator:
-            raise protocol_errors.incomplete_body()
-        trailers[name.strip().lower().decode("latin-1")] = value.strip().decode("latin-1")
+        name = name.strip()
+        if not separator or not name:
+            raise protocol_errors.malformed_trailer()
+        trailers[name.lower().decode("latin-1")] = value.strip().decode("latin-1")
     payload = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     return payload, trailers
 
@@ -81,13 +88,15 @@ def unwrap_aws_chunked(headers: dict[str, str], body: bytes) -> tuple[dict[str, 
     Trailer checksums join the headers (so they bind to ``ChecksumCRC32`` & co.),
     ``aws-chunked`` leaves ``Content-Encoding`` and ``Content-Length`` becomes the decoded size.
     """
+    declared_trailers = _declared_trailers(headers.get("x-amz-trailer"))
     payload, trailers = decode_aws_chunked(body)
+    if trailers.keys() != declared_trailers:
+        raise protocol_errors.malformed_trailer()
     declared = headers.get("x-amz-decoded-content-length")
     if declared is not None:
-        try:
-            expected = int(declared)
-        except ValueError:
-            raise protocol_errors.incomplete_body() from None
+        if not (declared.isascii() and declared.isdigit() and len(declared) <= 19):
+            raise protocol_errors.missing_content_length()
+        expected = int(declared)
         if expected != len(payload):
             raise protocol_errors.incomplete_body(expected, len(payload))
     plain = dict(headers)
@@ -106,6 +115,35 @@ def unwrap_aws_chunked(headers: dict[str, str], body: bytes) -> tuple[dict[str, 
     plain["content-length"] = str(len(payload))
     plain.pop("x-amz-trailer", None)
     return plain, payload
+
+
+def _declared_trailers(header: str | None) -> set[str]:
+    """The trailer names ``x-amz-trailer`` declares: checksums of algorithms S3 knows."""
+    if header is None:
+        return set()
+    names = {name.strip().lower() for name in header.split(",")}
+    if not names <= _CHECKSUM_HEADER_SET:
+        raise protocol_errors.unsupported_trailer()
+    return names
+
+
+def _payload_hash(headers: dict[str, str]) -> str | None:
+    """A hex ``x-amz-content-sha256`` (SigV4's payload hash), None for none or a streaming form;
+    anything else is refused as S3 refuses it."""
+    claimed = headers.get("x-amz-content-sha256")
+    if claimed is None or claimed in protocol_errors.STREAMING_PAYLOADS:
+        return None
+    if _SHA256_HEX.fullmatch(claimed) is None:
+        raise protocol_errors.invalid_content_sha256(claimed)
+    return claimed
+
+
+def _verify_payload_hash(claimed: str, body: bytes) -> None:
+    # S3 checks the hash whatever the signature, so a client that hashes another body than it
+    # sends learns it here as it would on AWS.
+    computed = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
+    if computed != claimed.lower():
+        raise protocol_errors.content_sha256_mismatch(claimed, computed)
 
 
 def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True) -> None:
@@ -149,7 +187,10 @@ def verify_integrity(headers: dict[str, str], body: bytes, flexible: bool = True
 def plain_body(headers: dict[str, str], body: bytes, flexible: bool = True) -> tuple[dict[str, str], bytes]:
     """Decode aws-chunked if used, then verify the checksums the request carries (see
     :func:`verify_integrity` for ``flexible``)."""
+    claimed = _payload_hash(headers)
     if is_aws_chunked(headers):
         headers, body = unwrap_aws_chunked(headers, body)
+    elif claimed is not None:
+        _verify_payload_hash(claimed, body)
     verify_integrity(headers, body, flexible)
     return headers, body

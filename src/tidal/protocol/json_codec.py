@@ -30,34 +30,33 @@ class WireTypeError(Exception):
     """A JSON value of the wrong type for its shape; the message is Coral's wording."""
 
 
-def _java_class(value: Any) -> str:
-    if type(value) is bool:
-        return "java.lang.Boolean"
-    if type(value) is float:
-        return "java.lang.Double"
-    if type(value) is int:
-        if -32768 <= value <= 32767:
-            return "java.lang.Short"
-        return "java.lang.Integer" if -(2**31) <= value < 2**31 else "java.lang.Long"
-    return "java.lang.String"
+# The parser's token names and the Java classes of scalar shapes, in its messages.
+_TOKENS = {bool: "", int: "NUMBER_VALUE", float: "DECIMAL_VALUE", str: "STRING_VALUE"}
+_JAVA_CLASSES = {
+    "String": "java.lang.String", "Boolean": "java.lang.Boolean", "Integer": "java.lang.Integer",
+    "Long": "java.lang.Long", "Short": "java.lang.Short", "Byte": "java.lang.Byte", "Float": "java.lang.Float",
+    "Double": "java.lang.Double", "Blob": "java.nio.ByteBuffer", "Date": "java.util.Date",
+}
 
 
 def type_mismatch(value: Any, expected: str) -> WireTypeError:
-    """Coral's SerializationException message for ``value`` where ``expected`` belongs."""
-    if type(value) is dict:
-        return WireTypeError("Start of structure or map found where not expected.")
-    if type(value) is list:
-        return WireTypeError("Start of list found where not expected")
-    if expected == "list":
-        return WireTypeError("Expected list or null")
-    if expected == "map":
-        return WireTypeError("Expected map or null")
-    if expected == "structure":
-        return WireTypeError("Expected null")
-    if expected == "Boolean" and type(value) is str:
-        return WireTypeError(f"'{value.upper()}' can not be converted to an Boolean")
-    article = "a" if expected == "Blob" else "an"
-    return WireTypeError(f"class {_java_class(value)} can not be converted to {article} {expected}")
+    """DynamoDB's SerializationException message for ``value`` where ``expected`` belongs
+    (its JSON parser's wording, as dynalite's tests record it against the live service)."""
+    kind = type(value)
+    if kind is dict:
+        return WireTypeError("Start of structure or map found where not expected")
+    if expected in ("list", "map", "structure"):
+        if kind is list:
+            return WireTypeError("Start of list found where not expected")
+        return WireTypeError("Unexpected field type")
+    if kind is list:
+        return WireTypeError(f"Unrecognized collection type class {_JAVA_CLASSES.get(expected, expected)}")
+    if expected == "Blob":
+        return WireTypeError("only base-64-encoded strings are convertible to bytes")
+    if expected == "Boolean" and kind is str:
+        return WireTypeError("Unexpected token received from parser")
+    token = ("TRUE_VALUE" if value else "FALSE_VALUE") if kind is bool else _TOKENS.get(kind, "VALUE")
+    return WireTypeError(f"{token} cannot be converted to {expected}")
 
 
 _JAVA_NAMES = {
@@ -108,8 +107,6 @@ def _read_boolean(value: Any) -> Any:
     kind = type(value)
     if kind is bool:
         return value
-    if kind is float:  # Coral accepts fractional numbers here (dynalite observed |x| >= 1)
-        return abs(value) >= 1
     if kind is str and value.lower() in ("true", "false"):
         return value.lower() == "true"
     raise type_mismatch(value, "Boolean")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from botocore.loaders import Loader, create_loader
 from botocore.model import OperationModel, ServiceModel
+
+from tidal.errors import AWSError
+from tidal.protocol.errors import s3_enum_error
 
 
 @cache
@@ -74,6 +78,9 @@ class WireTraits:
     # rest-xml: root element of responses whose output has body members (the models name
     # only payload members); operation name -> element name.
     xml_root_names: dict[str, str] = field(default_factory=dict)
+    # rest protocols: how a header or query value outside its modelled enum is refused
+    # ((wire name, value) -> error, or None to take it); None: enums are not checked there.
+    enum_error: Callable[[str, str], AWSError | None] | None = None
 
 
 _DYNAMODB = WireTraits(
@@ -106,6 +113,7 @@ SERVICE_TRAITS: dict[str, WireTraits] = {
     "s3": WireTraits(
         verify_checksums=True,
         bad_parameter_code="InvalidArgument",
+        enum_error=s3_enum_error,
         xml_root_names={
             "CompleteMultipartUpload": "CompleteMultipartUploadResult",
             "CreateMultipartUpload": "InitiateMultipartUploadResult",

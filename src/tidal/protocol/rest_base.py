@@ -23,7 +23,7 @@ class RestProtocol(ServiceProtocol):
         for name in service_model.operation_names:
             model = service_model.operation_model(name)
             operation = Operation(name, model)
-            request_plan = input_plan(model)
+            request_plan = input_plan(model, traits.enum_error)
             route = self._router.add(
                 operation,
                 model.http.get("method", "POST"),

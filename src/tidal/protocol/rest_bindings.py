@@ -27,6 +27,17 @@ from tidal.protocol.wire_values import (
 
 TextParser = Callable[[str], Any]
 TextFormatter = Callable[[Any], str]
+# How a service refuses a header or query value outside its modelled enum: (wire name, value)
+# -> the error, or None where the service takes any value (or checks it itself).
+EnumError = Callable[[str, str], AWSError | None]
+
+
+class RejectedValue(ValueError):
+    """A member's text the service refuses with an error of its own (not the generic one)."""
+
+    def __init__(self, error: AWSError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 # What rest protocols do with a payload member, by its shape's type.
 STREAMING_TYPES = ("blob", "string")
@@ -90,7 +101,20 @@ class RestOutputPlan:
     body_members: list[str] = field(default_factory=list)
 
 
-def input_plan(model: OperationModel) -> RestInputPlan:
+def _enum_checked(parse: TextParser, wire_name: str, allowed: frozenset[str], enum_error: EnumError) -> TextParser:
+    def parse_enum(text: str) -> Any:
+        if text not in allowed:
+            error = enum_error(wire_name, text)
+            if error is not None:
+                raise RejectedValue(error)
+        return parse(text)
+
+    return parse_enum
+
+
+def input_plan(model: OperationModel, enum_error: EnumError | None = None) -> RestInputPlan:
+    """Where ``model``'s input members are; with ``enum_error``, header and query members
+    with an enum refuse other values with the error it gives."""
     plan = RestInputPlan()
     shape = model.input_shape
     if shape is None:
@@ -102,17 +126,24 @@ def input_plan(model: OperationModel) -> RestInputPlan:
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
+        enum = frozenset(getattr(member, "enum", None) or ())
         if location == "uri":
             plan.labels[wire_name] = (name, text_parser(member, "uri"))
         elif location == "querystring":
             if member.type_name == "map":
                 plan.query_map = name
             else:
-                plan.query[wire_name] = (name, member.type_name == "list", text_parser(member, "query"))
+                parse = text_parser(member, "query")
+                if enum and enum_error is not None:
+                    parse = _enum_checked(parse, wire_name, enum, enum_error)
+                plan.query[wire_name] = (name, member.type_name == "list", parse)
                 if name in required:
                     required_query.append(wire_name)
         elif location == "header":
-            plan.headers[wire_name.lower()] = (name, text_parser(member, "header"))
+            parse = text_parser(member, "header")
+            if enum and enum_error is not None:
+                parse = _enum_checked(parse, wire_name.lower(), enum, enum_error)
+            plan.headers[wire_name.lower()] = (name, parse)
             if name in required:
                 required_headers.append(wire_name.lower())
         elif location == "headers":
@@ -199,6 +230,8 @@ def bind_request(
                 if "\n" + prefix in names:
                     found = {name[len(prefix) :]: value for name, value in headers.items() if name.startswith(prefix)}
                     params.setdefault(member, {}).update(found)
+    except RejectedValue as exc:
+        raise exc.error from None
     except (ValueError, TypeError) as exc:
         raise AWSError(bad_parameter_code, f"Invalid parameter value: {exc}", 400) from None
     return params

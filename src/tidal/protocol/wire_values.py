@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -98,12 +99,36 @@ def b64decode_strict(text: str | bytes) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
+# The Java types the models' integer shapes are: (least, greatest) value.
+INTEGER_BOUNDS = {
+    "byte": (-(2**7), 2**7 - 1),
+    "short": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "long": (-(2**63), 2**63 - 1),
+}
+_INTEGER_TEXT = re.compile(r"-?[0-9]{1,19}")
+
+
+def parse_integer(text: str, type_name: str = "long") -> int:
+    """An integer member's text: ASCII digits with an optional minus, within its Java type.
+
+    Stricter than ``int()``, which takes "+5", "1_000", " 7 ", other scripts' digits and
+    thousands of digits (a ValueError past Python's limit, after quadratic work)."""
+    if _INTEGER_TEXT.fullmatch(text) is None:
+        raise ValueError(f"not an integer: {text[:64]!r}")
+    value = int(text)
+    low, high = INTEGER_BOUNDS[type_name]
+    if not low <= value <= high:
+        raise ValueError(f"out of range for {type_name}: {text}")
+    return value
+
+
 def parse_text(type_name: str, text: str, timestamp_format: str | None = None) -> Any:
     """A modelled scalar from its text form; raises ValueError when the text does not fit."""
     if type_name == "string":
         return text
-    if type_name in ("integer", "long", "short", "byte"):
-        return int(text)
+    if type_name in INTEGER_BOUNDS:
+        return parse_integer(text, type_name)
     if type_name == "boolean":
         lowered = text.strip().lower()
         if lowered == "true":

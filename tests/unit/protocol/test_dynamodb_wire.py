@@ -213,13 +213,17 @@ def test_nested_validation_paths(wire: Wire) -> None:
         (b"{not json", ""),
         (b"\x00\xff\xfe garbage \x80", ""),
         (b"[1, 2]", "Start of list found where not expected"),
-        (b'{"TableName": 5}', "class java.lang.Short can not be converted to an String"),
-        (b'{"TableName": "t", "Key": "k"}', "Expected map or null"),
+        (b'{"TableName": 5}', "NUMBER_VALUE cannot be converted to String"),
+        (b'{"TableName": "t", "Key": "k"}', "Unexpected field type"),
         (
             b'{"TableName": "t", "Key": {"pk": {"S": 1}}}',
-            "class java.lang.Short can not be converted to an String",
+            "NUMBER_VALUE cannot be converted to String",
         ),
-        (b'{"TableName": "t", "ConsistentRead": "maybe"}', "'MAYBE' can not be converted to an Boolean"),
+        (b'{"TableName": "t", "ConsistentRead": "maybe"}', "Unexpected token received from parser"),
+        (b'{"TableName": "t", "ConsistentRead": 3.5}', "DECIMAL_VALUE cannot be converted to Boolean"),
+        (b'{"TableName": "t", "ConsistentRead": 1e30}', "DECIMAL_VALUE cannot be converted to Boolean"),
+        (b'{"TableName": "t", "ConsistentRead": 1}', "NUMBER_VALUE cannot be converted to Boolean"),
+        (b'{"TableName": "t", "ConsistentRead": []}', "Unrecognized collection type class java.lang.Boolean"),
         (b'{"TableName": "t", "Key": {"pk": {"B": "not base64!"}}}', None),
     ],
 )
@@ -243,7 +247,7 @@ def test_serialization_error_reaches_boto3(wire: Wire) -> None:
     assert caught.value.response["Error"]["Code"] == "SerializationException"
     assert (
         caught.value.response["Error"]["Message"]
-        == "class java.lang.String can not be converted to an Integer"
+        == "STRING_VALUE cannot be converted to Integer"
     )
 
 

@@ -40,10 +40,10 @@ def test_a_null_in_a_map_is_dropped_as_coral_drops_it():
 
 
 @pytest.mark.parametrize(("document", "message"), [
-    (_update(ExpressionAttributeNames={"#n": 5}), "class java.lang.Short can not be converted to an String"),
-    (_update(ExpressionAttributeNames={"#n": ["name"]}), "Start of list found where not expected"),
-    (_update(ExpressionAttributeValues={":v": {"S": 7}}), "class java.lang.Short can not be converted to an String"),
-    ({**_update(), "TableName": 12}, "class java.lang.Short can not be converted to an String"),
+    (_update(ExpressionAttributeNames={"#n": 5}), "NUMBER_VALUE cannot be converted to String"),
+    (_update(ExpressionAttributeNames={"#n": ["name"]}), "Unrecognized collection type class java.lang.String"),
+    (_update(ExpressionAttributeValues={":v": {"S": 7}}), "NUMBER_VALUE cannot be converted to String"),
+    ({**_update(), "TableName": 12}, "NUMBER_VALUE cannot be converted to String"),
 ])
 def test_a_wrong_type_in_a_map_or_a_string_member_is_a_serialization_error(document, message):
     with pytest.raises(AWSError) as caught:

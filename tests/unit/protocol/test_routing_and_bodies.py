@@ -190,12 +190,74 @@ def test_decoded_length_mismatch_is_incomplete_body() -> None:
         b"3\r\nabcXX0\r\n\r\n",
         b"",
         b"\xff\xfe",
+        b"0x3\r\nabc\r\n0\r\n\r\n",  # int(text, 16) would take these three
+        b"+3\r\nabc\r\n0\r\n\r\n",
+        b"0_3\r\nabc\r\n0\r\n\r\n",
+        b"-3\r\nabc\r\n0\r\n\r\n",
     ],
 )
 def test_broken_chunk_framing(encoded: bytes) -> None:
     with pytest.raises(AWSError) as caught:
         plain_body({"content-encoding": "aws-chunked"}, encoded)
     assert caught.value.code == "IncompleteBody"
+
+
+@pytest.mark.parametrize("declared", ["-5", "abc", "", "1e3", "+10", "１０"])
+def test_a_decoded_length_that_is_not_a_length_is_missing_content_length(declared: str) -> None:
+    body = b"0123456789"
+    headers = chunked_headers(body) | {"x-amz-decoded-content-length": declared}
+    with pytest.raises(AWSError) as caught:
+        plain_body(headers, chunked(body))
+    assert (caught.value.code, caught.value.status) == ("MissingContentLength", 411)
+
+
+CRC32_OF_DATA = b64_checksum("crc32", b"data")
+
+
+@pytest.mark.parametrize(("declared", "trailer"), [
+    ("x-amz-checksum-crc32", b""),  # declared, never arrives
+    ("x-amz-checksum-crc32", f"x-amz-checksum-sha1:{b64_checksum('sha1', b'data')}\r\n".encode()),  # another one
+    (None, f"x-amz-checksum-crc32:{CRC32_OF_DATA}\r\n".encode()),  # never declared
+    ("x-amz-checksum-crc32", f":{CRC32_OF_DATA}\r\n".encode()),  # no name
+    ("x-amz-checksum-crc32", f"x-amz-checksum-crc32:{CRC32_OF_DATA}\r\nx-amz-foo:bar\r\n".encode()),
+], ids=["missing", "another", "undeclared", "nameless", "one too many"])
+def test_trailers_must_be_the_declared_ones(declared: str | None, trailer: bytes) -> None:
+    headers = chunked_headers(b"data")
+    if declared is None:
+        del headers["x-amz-trailer"]
+    encoded = b"4\r\ndata\r\n0\r\n" + trailer + b"\r\n"
+    with pytest.raises(AWSError) as caught:
+        plain_body(headers, encoded)
+    assert caught.value.code == "MalformedTrailerError"
+    assert caught.value.message.startswith("The request contained trailing data that was not well-formed")
+
+
+@pytest.mark.parametrize("declared", ["x-amz-checksum-sha3", "x-amz-meta-foo", "x-amz-checksum-crc32,content-md5"])
+def test_an_unsupported_trailer_declaration(declared: str) -> None:
+    encoded = b"4\r\ndata\r\n0\r\n\r\n"
+    with pytest.raises(AWSError) as caught:
+        plain_body(chunked_headers(b"data", declared), encoded)
+    assert caught.value.message == "The value specified in the x-amz-trailer header is not supported"
+
+
+def test_content_sha256_is_the_bodys() -> None:
+    sha = hashlib.sha256(b"data").hexdigest()
+    assert plain_body({"x-amz-content-sha256": sha}, b"data")[1] == b"data"
+    assert plain_body({"x-amz-content-sha256": sha.upper()}, b"data")[1] == b"data"
+    assert plain_body({"x-amz-content-sha256": "UNSIGNED-PAYLOAD"}, b"data")[1] == b"data"
+    with pytest.raises(AWSError) as caught:
+        plain_body({"x-amz-content-sha256": "0" * 64}, b"data")
+    assert caught.value.code == "XAmzContentSHA256Mismatch"
+    assert caught.value.fields == {"ClientComputedContentSHA256": "0" * 64, "S3ComputedContentSHA256": sha}
+
+
+@pytest.mark.parametrize("value", ["zzzz", "", "abc", "STREAMING-FOO", "0" * 63, "g" * 64])
+def test_content_sha256_that_is_neither_hex_nor_a_streaming_form(value: str) -> None:
+    with pytest.raises(AWSError) as caught:
+        plain_body({"x-amz-content-sha256": value}, b"data")
+    assert caught.value.code == "InvalidArgument"
+    assert caught.value.fields == {"ArgumentName": "x-amz-content-sha256", "ArgumentValue": value}
+    assert caught.value.message.endswith("or a valid sha256 value.")
 
 
 def test_malformed_checksum_header() -> None:

@@ -396,6 +396,7 @@ def test_malformed_xml_reaches_boto3_as_malformed_xml(wire: Wire) -> None:
         request.body = b"<NotificationConfiguration><QueueConfiguration><Bad/></QueueConfiguration></NotificationConfiguration>"
         request.headers.pop("Content-MD5", None)
         request.headers.pop("x-amz-checksum-crc32", None)
+        request.headers.pop("X-Amz-Content-SHA256", None)
 
     wire.client.meta.events.register_first("before-send", break_body)
     with pytest.raises(ClientError) as caught:

@@ -16,6 +16,8 @@ from tidal.services.s3.ranges import ByteRange, resolve_range
         ("bytes=90-200", 100, (90, 99)),  # the end is clamped
         ("bytes=99-99", 100, (99, 99)),
         ("Bytes = 1-2", 100, (1, 2)),
+        ("bytes=0-9223372036854775807", 100, (0, 99)),  # the largest position S3 parses
+        ("bytes=" + "0" * 5000 + "1-2", 100, (1, 2)),
     ],
 )
 def test_satisfiable_ranges(header, size, expected):
@@ -25,7 +27,10 @@ def test_satisfiable_ranges(header, size, expected):
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "items=0-9", "bytes=0-1,3-4", "bytes=abc", "bytes=9-0", "bytes=-", "bytes", "bytes=1-x", "bytes=--1"],
+    [None, "", "items=0-9", "bytes=0-1,3-4", "bytes=abc", "bytes=9-0", "bytes=-", "bytes", "bytes=1-x", "bytes=--1",
+     "bytes=²-3", "bytes=0-٣", "bytes=+1-2", "bytes=1_0-20",
+     # past a 64-bit position, and past Python's int-conversion limit: not numbers S3 parses
+     "bytes=0-9223372036854775808", "bytes=0-" + "9" * 5000, "bytes=-" + "9" * 5000, "bytes=" + "9" * 5000 + "-"],
 )
 def test_ranges_s3_ignores(header):
     assert resolve_range(header, 100) is None

@@ -54,6 +54,12 @@ def validate_table_name(name: str) -> None:
 
 def _enum_errors(params: dict) -> list[str]:
     errors: list[str] = []
+    # botocore's model stopped requiring these two when tables could be created as replicas of
+    # another account's global table (GlobalTableSourceArn). tidal makes no such replicas, so
+    # they stay required, worded as DynamoDB worded their absence while the model required them.
+    for member, wire in (("AttributeDefinitions", "attributeDefinitions"), ("KeySchema", "keySchema")):
+        if params.get(member) is None:
+            errors.append(f"Value null at '{wire}' failed to satisfy constraint: Member must not be null")
     billing = params.get("BillingMode")
     if billing is not None and billing not in ("PROVISIONED", "PAY_PER_REQUEST"):
         errors.append(
@@ -74,13 +80,13 @@ def _enum_errors(params: dict) -> list[str]:
                 f"Value '{attr_type}' at 'attributeDefinitions.{i}.member.attributeType' failed to "
                 "satisfy constraint: Member must satisfy enum value set: [B, N, S]"
             )
-    key_schema = params.get("KeySchema") or []
-    if not key_schema:
+    key_schema = params.get("KeySchema")
+    if key_schema == []:
         errors.append(
             "Value '[]' at 'keySchema' failed to satisfy constraint: "
             "Member must have length greater than or equal to 1"
         )
-    elif len(key_schema) > 2:
+    elif key_schema is not None and len(key_schema) > 2:
         rendered = ", ".join(
             f"KeySchemaElement(attributeName={e.get('AttributeName')}, keyType={e.get('KeyType')})"
             for e in key_schema

@@ -57,6 +57,7 @@ from tidal.services.s3.objects import (
     _object_attributes,
 )
 from tidal.services.s3.part_reads import MAX_PART_NUMBER, PART_CHECKSUMS_ATTRIBUTE, PARTS_ATTRIBUTE, PartReads
+from tidal.services.s3.write_headers import check_write_headers
 from tidal.storage.blobs import INLINE_MAX_BYTES, BlobStore
 
 if TYPE_CHECKING:
@@ -179,6 +180,7 @@ class MultipartOperations(MultipartListings, PartReads):
     def create_multipart_upload(self, call: Call, params: dict) -> dict:
         bucket = params["Bucket"]
         key = params["Key"]
+        check_write_headers(params, call.now)
         key_bytes = len(key.encode("utf-8"))
         if key_bytes > MAX_KEY_BYTES:
             raise errors.key_too_long(key_bytes)

@@ -15,6 +15,7 @@ insert a new version row instead of replacing, and delete_object would add a del
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -38,6 +39,7 @@ from tidal.services.s3.events import (
 from tidal.services.s3.listing import DEFAULT_MAX_KEYS, invalid_continuation_token, list_page
 from tidal.services.s3.object_checksums import ObjectChecksum
 from tidal.services.s3.ranges import resolve_range
+from tidal.services.s3.write_headers import check_write_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -61,14 +63,17 @@ _STORED_MEMBERS = (
     "WebsiteRedirectLocation",
     "StorageClass",
 )
-# GetObject's response-* overrides.
+# GetObject's response-* overrides: (request member, response member, query parameter).
 _RESPONSE_OVERRIDES = (
-    ("ResponseCacheControl", "CacheControl"),
-    ("ResponseContentDisposition", "ContentDisposition"),
-    ("ResponseContentEncoding", "ContentEncoding"),
-    ("ResponseContentLanguage", "ContentLanguage"),
-    ("ResponseContentType", "ContentType"),
+    ("ResponseCacheControl", "CacheControl", "response-cache-control"),
+    ("ResponseContentDisposition", "ContentDisposition", "response-content-disposition"),
+    ("ResponseContentEncoding", "ContentEncoding", "response-content-encoding"),
+    ("ResponseContentLanguage", "ContentLanguage", "response-content-language"),
+    ("ResponseContentType", "ContentType", "response-content-type"),
 )
+# What a header value may hold (ISO-8859-1 text and tabs): S3 refuses an override that would
+# put anything else in its response's headers, CR and LF among them (response splitting).
+_HEADER_TEXT = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 # The bucket, and the blob of the object the put replaces, in one statement. A subquery, not
 # a LEFT JOIN: SQLite re-plans that join every time its parameters are rebound (measured
@@ -264,6 +269,7 @@ class ObjectOperations:
         blobs = self.env.blobs
         stored: StoredBody | None = call.prepared
         try:
+            check_write_headers(params, call.now)
             key_bytes = len(key.encode("utf-8"))
             if key_bytes > MAX_KEY_BYTES:
                 raise errors.key_too_long(key_bytes)
@@ -323,9 +329,13 @@ class ObjectOperations:
             byte_range is None or (byte_range.start == 0 and byte_range.end == size - 1)
         )
         result = _object_fields(size, etag, last_modified, attributes, with_checksum)
-        for request_member, response_member in _RESPONSE_OVERRIDES:
+        for request_member, response_member, parameter in _RESPONSE_OVERRIDES:
             value = params.get(request_member)
             if value:
+                if _HEADER_TEXT.fullmatch(value) is None:
+                    raise errors.invalid_argument(
+                        "Header value cannot be represented using ISO-8859-1.", parameter, value
+                    )
                 result[response_member] = value
         if params.get("ResponseExpires") is not None:
             result["Expires"] = params["ResponseExpires"]

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 
 from tidal.services.s3.errors import invalid_range
 
+# A position past a signed 64-bit integer is not a number S3 parses: the range is ignored (as
+# minio and versitygw do; no recording of AWS settles it), and never converted, however many
+# digits it has (Python refuses past 4,300).
+_LARGEST_POSITION = 2**63 - 1
+
 
 @dataclass(frozen=True, slots=True)
 class ByteRange:
@@ -39,21 +44,37 @@ def resolve_range(header: str | None, size: int) -> ByteRange | None:
         return None
     first, sep, last = spec.strip().partition("-")
     first, last = first.strip(), last.strip()
-    if not sep or (first and not first.isdigit()) or (last and not last.isdigit()):
+    if not sep or (first and not _is_digits(first)) or (last and not _is_digits(last)):
         return None
     if not first:
         if not last:
             return None
-        suffix = int(last)
+        suffix = _position(last)
+        if suffix is None:
+            return None
         if suffix == 0:
             raise invalid_range(header, size)
         if size == 0:
             return None
         return ByteRange(max(0, size - suffix), size - 1)
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
+    if start is None or end is None:
+        return None
     if last and end < start:
         return None
     if start >= size:
         raise invalid_range(header, size)
     return ByteRange(start, min(end, size - 1))
+
+
+def _is_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()  # isdigit alone takes "²" and other scripts' digits
+
+
+def _position(digits: str) -> int | None:
+    significant = digits.lstrip("0")
+    if len(significant) > 19:
+        return None
+    value = int(significant or "0")
+    return value if value <= _LARGEST_POSITION else None

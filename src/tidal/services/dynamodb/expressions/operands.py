@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from ..values import EXACT, binary_value, check_number, compare, format_number, size_of, values_equal
+from ..values import EXACT, binary_value, check_sum, compare, format_number, size_of, values_equal
 from .ast import Arith, Call, Path, Value
 from .errors import ATTRIBUTE_NOT_FOUND, INCORRECT_DATA_TYPE, fail_update, invalid, path_text
 from .paths import resolve
@@ -328,7 +328,7 @@ def add_numbers(left: str, right: str, add: bool = True) -> dict:
             return {"N": str(a_int + b_int if add else a_int - b_int)}
     a, b = Decimal(left), Decimal(right)
     result = EXACT.add(a, b) if add else EXACT.subtract(a, b)
-    return {"N": format_number(check_number(result))}
+    return {"N": format_number(check_sum(result))}
 
 
 def _begins_with(get_value: Callable, get_prefix: Callable) -> Callable:
