@@ -1,7 +1,8 @@
 """``make bench``: tidal's figures; with ``--peers DIR`` (``make bench-peers``) moto's and MiniStack's too.
 
 Targets (issue 2): ≤ 150 µs of server CPU per PutObject and per UpdateItem; s3-fanout at
-20,000 objects with 8 threads ≥ 500 objects/s with server + workers ≤ 600 MB.
+20,000 objects with 8 threads ≥ 500 objects/s with server + workers ≤ 600 MB. Issue 11:
+server CPU with ``--auth sigv4`` ≤ 1.15× without, per PutObject and per UpdateItem.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from benchmarks.fanout import bench_fanout
 from benchmarks.floor import start_commit_floor, start_floor
 from benchmarks.server_cpu import OPERATIONS, bench_operations, paired
-from benchmarks.targets import Target, start_ministack, start_moto, start_tidal
+from benchmarks.targets import Target, start_ministack, start_moto, start_tidal, start_tidal_sigv4
 
 
 def _fmt(value: float | None, unit: str = "") -> str:
@@ -36,7 +37,8 @@ def main() -> int:
 
     # The floors: tidal's HTTP layer alone, then with one durable commit per write, to read
     # tidal's figures against.
-    starters = [("floor", start_floor), ("commit floor", start_commit_floor), ("tidal", start_tidal)]
+    starters = [("floor", start_floor), ("commit floor", start_commit_floor), ("tidal", start_tidal),
+                ("tidal sigv4", start_tidal_sigv4)]
     if args.peers:
         args.peers = args.peers.resolve()  # the peers run with a temporary directory as cwd
         starters += [("moto", lambda tmp: start_moto(args.peers, tmp)),
@@ -61,7 +63,7 @@ def main() -> int:
 
         if not args.skip_fanout:
             for target in targets:
-                if "floor" in target.name:
+                if "floor" in target.name or target.name == "tidal sigv4":
                     continue
                 if not target.runs_lambda:
                     results[target.name]["fanout"] = {"error": "its Lambda needs Docker"}
@@ -108,8 +110,12 @@ def _print_summary(results: dict[str, dict]) -> None:
             above = paired(mine, bare, operator.sub)
             if above is not None:
                 print(f"{label}: tidal spends {above:,.0f} µs above the {what}")
+    for label in OPERATIONS:
+        ratio = paired(results.get("tidal sigv4", {}).get(label, {}), tidal.get(label, {}), operator.truediv)
+        if ratio is not None:
+            print(f"{label}: tidal with --auth sigv4 spends {ratio:.3f}x tidal's server CPU without (target ≤ 1.15)")
     for name, f in results.items():
-        if name == "tidal" or "floor" in name:
+        if name.startswith("tidal") or "floor" in name:
             continue
         for label in OPERATIONS:
             ratio = paired(f.get(label, {}), tidal.get(label, {}), operator.truediv)

@@ -105,9 +105,14 @@ def tree_rss_mb(pid: int) -> float:
     return total * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def start_tidal(tmp: Path) -> Target:
-    server = TidalProcess(tmp / "tidal-data", log_path=tmp / "tidal.log").start()
-    return Target("tidal", server.endpoint, server.proc.pid, server.stop)
+def start_tidal(tmp: Path, name: str = "tidal", args: list[str] | None = None) -> Target:
+    server = TidalProcess(tmp / "tidal-data", log_path=tmp / "tidal.log", args=args).start()
+    return Target(name, server.endpoint, server.proc.pid, server.stop)
+
+
+def start_tidal_sigv4(tmp: Path) -> Target:
+    """tidal verifying every request's signature (its clients sign with test/test, as boto3 does here)."""
+    return start_tidal(tmp, "tidal sigv4", ["--auth", "sigv4"])
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:

@@ -81,11 +81,15 @@ async def _serve(config: Config, started: float, listener: socket.socket | None 
 
 def cmd_up(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    config = Config.from_env(
-        host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
-        max_workers=args.max_workers, seed=args.seed, header_timeout=args.header_timeout,
-        idle_timeout=args.idle_timeout, allow_host=tuple(args.allow_host) if args.allow_host else None,
-    )
+    try:
+        config = Config.from_env(
+            host=args.host, port=args.port, data_dir=args.data_dir, time_scale=args.time_scale,
+            max_workers=args.max_workers, seed=args.seed, header_timeout=args.header_timeout,
+            idle_timeout=args.idle_timeout, allow_host=tuple(args.allow_host) if args.allow_host else None,
+            auth=args.auth, credentials=tuple(args.credentials) if args.credentials else None,
+        )
+    except ValueError as exc:  # a TIDAL_* variable or flag that does not parse
+        raise SystemExit(f"tidal: {exc}") from None
     listener = None
     if config.port == 0:
         # "Any free port": bound here, before the server is built, because the endpoint is
@@ -132,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--allow-host", action="append", metavar="NAME",
                     help="also answer requests for this Host when listening on loopback; .NAME allows"
                          " its subdomains; repeatable (TIDAL_ALLOW_HOST, comma-separated)")
+    up.add_argument("--auth", choices=["none", "sigv4"],
+                    help="verify requests' SigV4 signatures against --credentials (TIDAL_AUTH, default none)")
+    up.add_argument("--credentials", action="append", metavar="KEY_ID:SECRET",
+                    help="credentials --auth sigv4 accepts; repeatable; the first is the functions' own"
+                         " (TIDAL_CREDENTIALS, comma-separated; default test:test)")
     up.add_argument("-v", "--verbose", action="store_true", help="log requests' errors and delivery")
     up.set_defaults(func=cmd_up)
 

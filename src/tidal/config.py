@@ -7,6 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+AUTH_MODES = ("none", "sigv4")
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -26,6 +32,24 @@ class Config:
     # Host names answered besides loopback ones when listening on loopback (".example.test"
     # allows its subdomains); a guard against DNS rebinding.
     allow_host: tuple[str, ...] = ()
+    # "sigv4": every request's SigV4 signature is verified against ``credentials``; "none":
+    # any credentials are taken, as a local endpoint usually wants.
+    auth: str = "none"
+    # "ACCESS_KEY_ID:SECRET" pairs; the first is what functions' handlers sign with.
+    credentials: tuple[str, ...] = ("test:test",)
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        for pair in self.credentials:
+            key, sep, secret = pair.partition(":")
+            if not (key and sep and secret):
+                raise ValueError(f"credentials are ACCESS_KEY_ID:SECRET, not {pair!r}")
+
+    @property
+    def credential_pairs(self) -> dict[str, str]:
+        """Access key id -> secret access key."""
+        return dict(pair.split(":", 1) for pair in self.credentials)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
@@ -49,5 +73,6 @@ class Config:
 _PARSE: dict[str, Callable[[str], object]] = {
     "port": int, "data_dir": Path, "seed": int, "time_scale": float, "max_workers": int,
     "header_timeout": float, "idle_timeout": float,
-    "allow_host": lambda text: tuple(name.strip() for name in text.split(",") if name.strip()),
+    "allow_host": _names,
+    "credentials": _names,
 }

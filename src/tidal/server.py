@@ -15,6 +15,7 @@ from tidal.delivery.async_invoke import AsyncInvokeDelivery
 from tidal.gateway.dispatch import Dispatcher
 from tidal.gateway.host_guard import HostGuard, is_loopback
 from tidal.gateway.http import HttpServer, start_http_server
+from tidal.gateway.signatures import SignatureVerifier
 from tidal.runtime.pool import WorkerPool
 from tidal.services.dynamodb.service import SCHEMA as DYNAMODB_SCHEMA
 from tidal.services.dynamodb.service import DynamoDBService
@@ -48,12 +49,13 @@ class Tidal:
         self.blobs = BlobStore(data_dir / "blobs")
         self.outbox = Outbox(self.db)
         env = ServiceEnv(config, self.db, self.blobs, self.outbox, self.clock, self.ids)
+        access_key, secret = next(iter(config.credential_pairs.items()))
         self.pool = WorkerPool(
             max_workers=config.max_workers,
             base_env={
                 "AWS_ENDPOINT_URL": config.endpoint,
-                "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test",
+                "AWS_ACCESS_KEY_ID": access_key,
+                "AWS_SECRET_ACCESS_KEY": secret,
                 "AWS_SESSION_TOKEN": "test",
             },
             log_dir=data_dir / "logs",
@@ -77,6 +79,7 @@ class Tidal:
                 "/_tidal/deliveries": self._deliveries,
             },
             host_guard=HostGuard(config.allow_host) if is_loopback(config.host) else None,
+            verifier=SignatureVerifier(config.credential_pairs) if config.auth == "sigv4" else None,
         )
         self._server: HttpServer | None = None
 

@@ -22,6 +22,7 @@ from tidal.errors import AWSError
 from tidal.gateway.host_guard import HostGuard, host_name
 from tidal.gateway.http import LARGE_BODY_BYTES
 from tidal.gateway.routing import ServiceRouter, query_action
+from tidal.gateway.signatures import SignatureVerifier
 from tidal.protocol import ServiceProtocol, protocol_for, rewrite_virtual_host
 from tidal.protocol.bare_errors import bare_error_response
 from tidal.protocol.base import dump_json
@@ -49,6 +50,7 @@ class Dispatcher:
         account_id: str,
         internal: dict[str, InternalHandler] | None = None,
         host_guard: HostGuard | None = None,
+        verifier: SignatureVerifier | None = None,
     ) -> None:
         self._services = services
         self._db = db
@@ -58,6 +60,7 @@ class Dispatcher:
         self._internal = internal or {}
         self._router = ServiceRouter(list(services), region)
         self._host_guard = host_guard
+        self._verifier = verifier
         self._protocols: dict[str, ServiceProtocol] = {}
         self._methods: dict[tuple[str, str], tuple[Callable, str, Callable | None] | None] = {}
         # Set when the server stops: requests still arriving on open connections get a 503,
@@ -111,6 +114,11 @@ class Dispatcher:
         op = None
         try:
             op = proto.resolve(request)
+            if self._verifier is not None and parsed is None:
+                # After resolving, as DynamoDB answers an unknown operation before it looks at
+                # the signature; the request as received, since a virtual-hosted one was signed
+                # with its own path. A parsed one was verified before its parse left the loop.
+                self._verifier.verify(received, service_name)
             found = self._methods.get((service_name, op.name), _UNSEEN)
             if found is _UNSEEN:
                 found = self._method(service_name, op.name)
