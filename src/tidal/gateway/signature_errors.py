@@ -303,20 +303,6 @@ def s3_missing_content_sha256() -> AWSError:
     return AWSError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256", 400)
 
 
-def s3_invalid_content_sha256(value: str) -> AWSError:
-    # irods/irods_resource_plugin_s3#1833 (S3 has since added the streaming values to the list).
-    message = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, or a valid sha256 value."
-    fields = {"ArgumentName": "x-amz-content-sha256", "ArgumentValue": value}
-    return AWSError("InvalidArgument", message, 400, fields=fields)
-
-
-def s3_content_sha256_mismatch(claimed: str, computed: str) -> AWSError:
-    # grosskur/lua-resty-aws#2, s3tools/s3cmd#812
-    message = "The provided 'x-amz-content-sha256' header does not match what was computed."
-    fields = {"ClientComputedContentSHA256": claimed, "S3ComputedContentSHA256": computed}
-    return AWSError("XAmzContentSHA256Mismatch", message, 400, fields=fields)
-
-
 def s3_unknown_key(access_key: str) -> AWSError:
     # versity/versitygw#2042, raster-foundry/raster-foundry#289
     message = "The AWS Access Key Id you provided does not exist in our records."

@@ -31,10 +31,6 @@ EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 STREAMING_SIGNED = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 STREAMING_SIGNED_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
-S3_PAYLOAD_VALUES = frozenset(
-    {UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
-     "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD", "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER"}
-)
 MAX_PRESIGN_EXPIRES = 604800
 PRESIGN_PARAMS = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-Date", "X-Amz-SignedHeaders")
 _UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*")
@@ -223,8 +219,8 @@ class SignatureVerifier:
             payload = headers.get("x-amz-content-sha256")
             if payload is None:
                 raise errors.s3_missing_content_sha256()
-            if payload not in S3_PAYLOAD_VALUES and not _HEX64.fullmatch(payload):
-                raise errors.s3_invalid_content_sha256(payload)
+            if payload not in protocol_errors.STREAMING_PAYLOADS and not _HEX64.fullmatch(payload):
+                raise protocol_errors.invalid_content_sha256(payload)
         elif presigned:
             signed = self._s3_presigned(params)
             # A presigned URL signs UNSIGNED-PAYLOAD unless it signed the payload header too.
@@ -248,11 +244,8 @@ class SignatureVerifier:
         key, string_to_sign, expected = self._sign(signed, secret, canonical)
         if not _matches(expected, signed.signature):
             raise errors.s3_mismatch(signed.access_key, string_to_sign, signed.signature, canonical)
-        if len(payload) == 64:
-            computed = hashlib.sha256(request.body).hexdigest()
-            if computed != payload.lower():
-                raise errors.s3_content_sha256_mismatch(payload, computed)
-        elif payload == STREAMING_SIGNED or payload == STREAMING_SIGNED_TRAILER:
+        # A hex payload hash is checked against the body by the S3 protocol, signed or not.
+        if payload == STREAMING_SIGNED or payload == STREAMING_SIGNED_TRAILER:
             trailer = payload == STREAMING_SIGNED_TRAILER
             verify_chunks(request.body, key, signed.amz_date, signed.scope, expected, trailer, signed.access_key)
 

@@ -268,17 +268,6 @@ def test_tampered_dynamodb_header_and_body_fail():
     assert rejected(request, "dynamodb").code == "InvalidSignatureException"
 
 
-def test_tampered_s3_body_fails_on_its_declared_hash():
-    request = captured("s3", put_object)
-    request.body = b"hello there"
-    error = rejected(request, "s3")
-    assert (error.code, error.status) == ("XAmzContentSHA256Mismatch", 400)
-    assert error.fields == {
-        "ClientComputedContentSHA256": hashlib.sha256(b"hello world").hexdigest(),
-        "S3ComputedContentSHA256": hashlib.sha256(b"hello there").hexdigest(),
-    }
-
-
 def test_tampered_path_and_query_fail():
     request = captured("s3", put_object)
     request.path = request.path.replace("my%20key", "other%20key")
