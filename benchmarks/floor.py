@@ -72,9 +72,9 @@ async def _serve(port: int, data_dir: str | None) -> None:
         answer = _committing(db)
     server = await start_http_server(answer, "127.0.0.1", port)
     try:
-        async with server:
-            await server.serve_forever()
+        await asyncio.Event().wait()  # until the process is stopped
     finally:
+        server.close()
         if db is not None:
             db.close()
 

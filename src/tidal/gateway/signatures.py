@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from tidal.gateway import signature_errors as errors
 from tidal.protocol import errors as protocol_errors
+from tidal.protocol.aws_chunked import chunk_size
 from tidal.types import HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -143,6 +144,11 @@ def _iso_extended(epoch: float) -> str:  # 2026-12-04T00:15:00Z
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+def _is_token(text: str) -> bool:
+    """Whether a header's text after "Signature=" is the signature alone (nothing follows it)."""
+    return bool(text) and "," not in text and " " not in text
+
+
 def _matches(expected: str, provided: str) -> bool:
     return provided.isascii() and hmac.compare_digest(expected, provided)
 
@@ -175,11 +181,12 @@ class _Signed:
     __slots__ = ("access_key", "scope", "credential", "signed", "signature", "amz_date", "date_text", "epoch")
 
     def __init__(
-        self, credential: str, signed: str, signature: str, amz_date: str, date_text: str, epoch: int | None
+        self, credential: str, signed: str | list[str], signature: str, amz_date: str, date_text: str,
+        epoch: int | None,
     ) -> None:
         self.credential = credential
         self.access_key, _, self.scope = credential.partition("/")
-        self.signed = signed.split(";") if signed else []
+        self.signed = signed if isinstance(signed, list) else signed.split(";") if signed else []
         self.signature = signature
         self.amz_date = amz_date  # ISO 8601 basic, as the string to sign carries it
         self.date_text = date_text  # the date as the client sent it
@@ -197,6 +204,10 @@ class SignatureVerifier:
         self._max_skew = max_skew
         self._keys: dict[str, SigningKey] = {}  # by credential: every request pays for none but its own
         self._days: dict[str, int] = {}
+        # An Authorization header without its signature repeats request after request (same key,
+        # day and signed headers): its parse and checks, once passed, are kept by that text.
+        self._claims: dict[str, tuple] = {}
+        self._last_date: tuple[str, int | None] = ("", None)  # requests of one second share a date
 
     def verify(self, request: HttpRequest, service: str) -> None:
         """Return if ``request`` is properly signed for ``service`` (a botocore service name);
@@ -236,10 +247,9 @@ class SignatureVerifier:
         # S3 wants every x-amz-* header signed, but lets an unsigned x-amz-content-sha256 ride along a
         # presigned URL: LocalStack's recording lists the other unsigned x-amz-* headers sent with one.
         exempt = "x-amz-content-sha256" if presigned else None
-        for name in headers:
-            if name.startswith("x-amz-") and name not in signed.signed and name != exempt:
-                unsigned = [name for name in headers.keys() - signed.signed if name.startswith("x-amz-")]
-                raise errors.s3_headers_not_signed(sorted(name for name in unsigned if name != exempt))
+        unsigned = [name for name in headers.keys() - set(signed.signed) if name.startswith("x-amz-") and name != exempt]
+        if unsigned:
+            raise errors.s3_headers_not_signed(sorted(unsigned))
         canonical = canonical_request(request, "s3", presigned, signed.signed, payload)
         key, string_to_sign, expected = self._sign(signed, secret, canonical)
         if not _matches(expected, signed.signature):
@@ -250,6 +260,28 @@ class SignatureVerifier:
             verify_chunks(request.body, key, signed.amz_date, signed.scope, expected, trailer, signed.access_key)
 
     def _s3_header(self, authorization: str, headers: Mapping[str, str]) -> _Signed:
+        head, found, tail = authorization.rpartition("Signature=")
+        claim = self._claims.get(head) if found and _is_token(tail) else None
+        if claim is None:
+            claim = self._s3_claim(authorization)
+            if claim[2] == tail:
+                self._remember(head, claim)
+        credential, signed_headers, _, credential_day = claim
+        amz_date, date_text = _request_date(headers)
+        epoch = None if amz_date is None else self._epoch(amz_date)
+        if amz_date is None or epoch is None:
+            raise errors.s3_missing_date()
+        if credential_day != amz_date[:8]:
+            raise errors.s3_credential_date()
+        now = self._now()
+        if abs(epoch - now) > self._max_skew:
+            raise errors.s3_skewed(date_text, _iso_extended(now), int(self._max_skew * 1000))
+        return _Signed(credential, signed_headers, tail if found else claim[2], amz_date, date_text, epoch)
+
+    @staticmethod
+    def _s3_claim(authorization: str) -> tuple[str, list[str], str, str]:
+        """(credential, signed headers, signature, the credential's day) of an S3 Authorization
+        header, or the error S3 gives for its form."""
         algorithm, _, rest = authorization.partition(" ")
         if algorithm != ALGORITHM:
             # SigV2 ("AWS AKID:signature") and anything else: tidal's S3 speaks SigV4 only.
@@ -264,16 +296,12 @@ class SignatureVerifier:
         # A wrong terminator is folded in here: no recorded S3 answer names it on its own.
         if len(parts) != 5 or not parts[0] or parts[4] != "aws4_request":
             raise errors.s3_credential_malformed()
-        amz_date, date_text = _request_date(headers)
-        epoch = None if amz_date is None else self._epoch(amz_date)
-        if amz_date is None or epoch is None:
-            raise errors.s3_missing_date()
-        if parts[1] != amz_date[:8]:
-            raise errors.s3_credential_date()
-        now = self._now()
-        if abs(epoch - now) > self._max_skew:
-            raise errors.s3_skewed(date_text, _iso_extended(now), int(self._max_skew * 1000))
-        return _Signed(credential, signed_headers, signature, amz_date, date_text, epoch)
+        return credential, signed_headers.split(";"), signature, parts[1]
+
+    def _remember(self, head: str, claim: tuple) -> None:
+        if len(self._claims) >= _CACHE_LIMIT:
+            self._claims.clear()
+        self._claims[head] = claim
 
     def _s3_presigned(self, params: dict[str, str]) -> _Signed:
         if not all(params.get(name) for name in PRESIGN_PARAMS) or "X-Amz-Expires" not in params:
@@ -354,18 +382,26 @@ class SignatureVerifier:
     def _coral_header(
         self, authorization: str, headers: Mapping[str, str], dialect: errors.Dialect
     ) -> tuple[_Signed, str]:
-        algorithm, _, rest = authorization.strip().partition(" ")
-        params, bad_item = _auth_params(rest)
-        if bad_item is not None:
-            raise dialect.not_a_pair(bad_item, authorization)
-        missing = [name for name in ("Credential", "Signature", "SignedHeaders") if not params.get(name)]
         amz_date, date_text = _request_date(headers)
-        if missing or amz_date is None:
-            raise dialect.header_incomplete(missing, amz_date is None, authorization)
-        credential = params["Credential"].rstrip("/")  # Coral ignores trailing slashes (dynalite)
-        epoch = self._epoch(amz_date)
-        signed = _Signed(credential, params["SignedHeaders"], params["Signature"], amz_date, date_text, epoch)
-        return signed, algorithm
+        head, found, tail = authorization.rpartition("Signature=")
+        claim = self._claims.get(head) if found and amz_date is not None and _is_token(tail) else None
+        if claim is None:
+            algorithm, _, rest = authorization.strip().partition(" ")
+            params, bad_item = _auth_params(rest)
+            if bad_item is not None:
+                raise dialect.not_a_pair(bad_item, authorization)
+            missing = [name for name in ("Credential", "Signature", "SignedHeaders") if not params.get(name)]
+            if missing or amz_date is None:
+                raise dialect.header_incomplete(missing, amz_date is None, authorization)
+            credential = params["Credential"].rstrip("/")  # Coral ignores trailing slashes (dynalite)
+            claim = (credential, params["SignedHeaders"].split(";"), params["Signature"], algorithm)
+            if params["Signature"] == tail:
+                self._remember(head, claim)
+        else:
+            claim = (*claim[:2], tail, claim[3])
+        credential, signed_headers, signature, algorithm = claim
+        epoch = self._epoch(amz_date)  # type: ignore[arg-type]
+        return _Signed(credential, signed_headers, signature, amz_date, date_text, epoch), algorithm  # type: ignore[arg-type]
 
     def _sign(self, signed: _Signed, secret: str, canonical: str) -> tuple[SigningKey, str, str]:
         """(signing key, string to sign, expected signature) of a canonical request."""
@@ -381,6 +417,14 @@ class SignatureVerifier:
 
     def _epoch(self, amz_date: str) -> int | None:
         """Seconds since the epoch of an ISO 8601 basic date (``20261204T001500Z``); None if it is not one."""
+        last_date, last_epoch = self._last_date
+        if amz_date == last_date:
+            return last_epoch
+        epoch = self._parse_epoch(amz_date)
+        self._last_date = (amz_date, epoch)
+        return epoch
+
+    def _parse_epoch(self, amz_date: str) -> int | None:
         day = amz_date[:8]
         midnight = self._days.get(day)
         if midnight is None:
@@ -416,15 +460,12 @@ def verify_chunks(
         if line_end < 0:
             raise protocol_errors.incomplete_body()
         size_text, _, extension = body[position:line_end].partition(b";")
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise protocol_errors.incomplete_body() from None
+        size = chunk_size(size_text.strip())
         name, _, provided_bytes = extension.partition(b"=")
         provided = provided_bytes.strip().decode("latin-1") if name.strip() == b"chunk-signature" else ""
         start = line_end + 2
         end = start + size
-        if size < 0 or end > len(body):
+        if end > len(body):
             raise protocol_errors.incomplete_body()
         string_to_sign = f"{prefix}{previous}\n{EMPTY_SHA256}\n{hashlib.sha256(view[start:end]).hexdigest()}"
         previous = key.sign(string_to_sign)

@@ -43,6 +43,13 @@ def is_aws_chunked(headers: dict[str, str]) -> bool:
     ).startswith("STREAMING-")
 
 
+def chunk_size(text: bytes) -> int:
+    """The size a chunk's header line gives, or S3's IncompleteBody."""
+    if _CHUNK_SIZE.fullmatch(text) is None:
+        raise protocol_errors.incomplete_body()
+    return int(text, 16)
+
+
 def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
     """(payload, trailer headers with lower-case names) of an aws-chunked body."""
     chunks: list[bytes] = []
@@ -52,10 +59,7 @@ def decode_aws_chunked(body: bytes) -> tuple[bytes, dict[str, str]]:
         line_end = body.find(b"\r\n", position)
         if line_end < 0:
             raise protocol_errors.incomplete_body()
-        size_text = body[position:line_end].split(b";", 1)[0].strip()
-        if _CHUNK_SIZE.fullmatch(size_text) is None:
-            raise protocol_errors.incomplete_body()
-        size = int(size_text, 16)
+        size = chunk_size(body[position:line_end].split(b";", 1)[0].strip())
         position = line_end + 2
         if size == 0:
             break
