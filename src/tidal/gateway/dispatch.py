@@ -104,7 +104,7 @@ class Dispatcher:
         proto = self._protocols.get(service_name)
         if proto is None:
             if service_name not in self._services:
-                respond(_not_served(info, request, self._ids.request_id()))
+                respond(self._error_in_protocol(info, _not_served(info, request)))
                 return
             proto = self.protocol(service_name)
         request_id = self._ids.request_hex() if service_name == "s3" else self._ids.request_id()
@@ -249,10 +249,14 @@ class Dispatcher:
             return HttpResponse(403, [("Content-Type", "application/json")], dump_json({"message": message}))
         info, _ = self._router.route(request)
         code = "AccessDenied" if info.protocol in ("rest-xml", "query", "ec2") else "AccessDeniedException"
-        err = AWSError(code, message, 403)
+        return self._error_in_protocol(info, AWSError(code, message, 403))
+
+    def _error_in_protocol(self, info: ServiceInfo, err: AWSError) -> HttpResponse:
+        """``err`` as the service ``info`` names renders it: its own protocol if served, else bare."""
+        request_id = self._ids.request_id()
         if info.name in self._services:
-            return self.protocol(info.name).serialize_error(err, self._ids.request_id())
-        return bare_error_response(info.protocol, err, self._ids.request_id(), json_version=info.json_version)
+            return self.protocol(info.name).serialize_error(err, request_id)
+        return bare_error_response(info.protocol, err, request_id, json_version=info.json_version)
 
     def _internal_error(self, proto: ServiceProtocol, request_id: str, op: Any, logged: bool = False) -> HttpResponse:
         if not logged:
@@ -267,8 +271,9 @@ class Dispatcher:
 _UNSEEN = object()
 
 
-def _not_served(info: ServiceInfo, request: HttpRequest, request_id: str) -> HttpResponse:
-    """501 NotImplemented, in the protocol the request used, for a service tidal does not serve."""
+def _not_served(info: ServiceInfo, request: HttpRequest) -> AWSError:
+    """501 NotImplemented for a service tidal does not serve, naming the operation as the
+    request's protocol carries it."""
     if info.protocol == "json":
         operation = request.headers.get("x-amz-target", "")
     elif info.protocol == "smithy-rpc-v2-cbor":
@@ -278,8 +283,7 @@ def _not_served(info: ServiceInfo, request: HttpRequest, request_id: str) -> Htt
     else:
         operation = f"{request.method} {request.path}"
     service = info.name or "this service"
-    err = AWSError("NotImplemented", f"tidal does not serve {service} ({operation}) yet", 501)
-    return bare_error_response(info.protocol, err, request_id, json_version=info.json_version)
+    return AWSError("NotImplemented", f"tidal does not serve {service} ({operation}) yet", 501)
 
 
 def _stopping() -> AWSError:
