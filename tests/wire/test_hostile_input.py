@@ -281,3 +281,21 @@ def test_a_half_closed_connection_is_answered(tidal_server, bucket, table, funct
     assert head.startswith(b"HTTP/1.1 200"), data[:300]
     if name == "lambda Invoke":
         assert data.endswith(b'{"got": {"a": 1}}')
+
+
+@pytest.mark.parametrize("configuration", [
+    b"<CreateBucketConfiguration><Bucket><Type>Nope</Type></Bucket></CreateBucketConfiguration>",
+    b"<CreateBucketConfiguration><Tags><Tag><Value>no key</Value></Tag></Tags></CreateBucketConfiguration>",
+], ids=["value outside the schema's enum", "required member missing"])
+def test_an_xml_body_that_does_not_validate_against_the_schema_creates_nothing(tidal_server, s3, configuration):
+    status, _, data = tidal_server.http("PUT", "/schema-refused-bucket", configuration, S3_AUTH)
+    assert status == 400 and b"<Code>MalformedXML</Code>" in data
+    assert "schema-refused-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_a_list_header_checks_each_value_against_its_enum(tidal_server, bucket):
+    headers = {**S3_AUTH, "x-amz-optional-object-attributes": "RestoreStatus,Nope"}
+    status, _, data = tidal_server.http("GET", f"/{bucket}?list-type=2", b"", headers)
+    assert status == 400 and b"<ArgumentName>x-amz-optional-object-attributes</ArgumentName>" in data
+    headers["x-amz-optional-object-attributes"] = "RestoreStatus"
+    assert tidal_server.http("GET", f"/{bucket}?list-type=2", b"", headers)[0] == 200

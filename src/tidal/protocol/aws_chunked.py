@@ -96,13 +96,13 @@ def unwrap_aws_chunked(headers: dict[str, str], body: bytes) -> tuple[dict[str, 
     payload, trailers = decode_aws_chunked(body)
     if trailers.keys() != declared_trailers:
         raise protocol_errors.malformed_trailer()
+    # S3 wants the decoded length declared, as a length (versitygw#1656 records its answer).
     declared = headers.get("x-amz-decoded-content-length")
-    if declared is not None:
-        if not (declared.isascii() and declared.isdigit() and len(declared) <= 19):
-            raise protocol_errors.missing_content_length()
-        expected = int(declared)
-        if expected != len(payload):
-            raise protocol_errors.incomplete_body(expected, len(payload))
+    if declared is None or not (declared.isascii() and declared.isdigit() and len(declared) <= 19):
+        raise protocol_errors.missing_content_length()
+    expected = int(declared)
+    if expected != len(payload):
+        raise protocol_errors.incomplete_body(expected, len(payload))
     plain = dict(headers)
     for name, value in trailers.items():
         if name.startswith("x-amz-checksum-"):

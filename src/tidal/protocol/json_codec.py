@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.model import Shape
 
-from tidal.protocol.wire_values import epoch, format_timestamp, parse_iso8601
+from tidal.protocol.wire_values import INTEGER_BOUNDS, epoch, format_timestamp, parse_iso8601
 
 Reader = Callable[[Any], Any]
 Writer = Callable[[Any], Any]
@@ -79,14 +79,19 @@ def _read_string(value: Any) -> Any:
     raise type_mismatch(value, "String")
 
 
-def _integer_reader(java_name: str) -> Reader:
+def _integer_reader(java_name: str, low: int, high: int) -> Reader:
+    java_type = java_name.lower().replace("integer", "int")
+
     def read(value: Any) -> Any:
         kind = type(value)
-        if kind is int:
-            return value
         if kind is float:  # Coral truncates fractional numbers for integer members
-            return int(value // 1)
-        raise type_mismatch(value, java_name)
+            value = int(value // 1)
+        elif kind is not int:
+            raise type_mismatch(value, java_name)
+        if low <= value <= high:
+            return value
+        # Jackson's words for a number its Java type cannot hold.
+        raise WireTypeError(f"Numeric value ({value}) out of range of {java_type} ({low} - {high})")
 
     return read
 
@@ -184,8 +189,8 @@ class JsonCodec:
             return self._map_reader(self.reader(shape.value, keep), keep)
         if kind == "string":
             return _read_string
-        if kind in ("integer", "long", "short", "byte"):
-            return _integer_reader(_JAVA_NAMES[kind])
+        if kind in INTEGER_BOUNDS:
+            return _integer_reader(_JAVA_NAMES[kind], *INTEGER_BOUNDS[kind])
         if kind in ("float", "double"):
             return _float_reader(_JAVA_NAMES[kind])
         if kind == "boolean":

@@ -81,6 +81,10 @@ class WireTraits:
     # rest protocols: how a header or query value outside its modelled enum is refused
     # ((wire name, value) -> error, or None to take it); None: enums are not checked there.
     enum_error: Callable[[str, str], AWSError | None] | None = None
+    # rest-xml: check XML bodies against the schema (required members, enum values: else
+    # MalformedXML), but for the enum shapes the service checks itself with errors of its own.
+    xml_schema: bool = False
+    service_checked_enums: frozenset[str] = field(default_factory=frozenset)
 
 
 _DYNAMODB = WireTraits(
@@ -114,6 +118,8 @@ SERVICE_TRAITS: dict[str, WireTraits] = {
         verify_checksums=True,
         bad_parameter_code="InvalidArgument",
         enum_error=s3_enum_error,
+        xml_schema=True,
+        service_checked_enums=frozenset({"BucketLocationConstraint", "Event", "FilterRuleName"}),
         xml_root_names={
             "CompleteMultipartUpload": "CompleteMultipartUploadResult",
             "CreateMultipartUpload": "InitiateMultipartUploadResult",

@@ -101,15 +101,25 @@ class RestOutputPlan:
     body_members: list[str] = field(default_factory=list)
 
 
-def _enum_checked(parse: TextParser, wire_name: str, allowed: frozenset[str], enum_error: EnumError) -> TextParser:
+def _enum_checked(
+    parse: TextParser, wire_name: str, allowed: frozenset[str], enum_error: EnumError, is_list: bool
+) -> TextParser:
     def parse_enum(text: str) -> Any:
-        if text not in allowed:
-            error = enum_error(wire_name, text)
-            if error is not None:
-                raise RejectedValue(error)
-        return parse(text)
+        value = parse(text)
+        for item in value if is_list else (value,):
+            if item not in allowed:
+                error = enum_error(wire_name, item)
+                if error is not None:
+                    raise RejectedValue(error)
+        return value
 
     return parse_enum
+
+
+def _enum_of(member: Shape) -> frozenset[str]:
+    """The values a member (or, for a list, each of its items) may take; empty: any."""
+    shape = member.member if member.type_name == "list" else member
+    return frozenset(getattr(shape, "enum", None) or ())
 
 
 def input_plan(model: OperationModel, enum_error: EnumError | None = None) -> RestInputPlan:
@@ -126,7 +136,8 @@ def input_plan(model: OperationModel, enum_error: EnumError | None = None) -> Re
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
-        enum = frozenset(getattr(member, "enum", None) or ())
+        enum = _enum_of(member)
+        is_list = member.type_name == "list"
         if location == "uri":
             plan.labels[wire_name] = (name, text_parser(member, "uri"))
         elif location == "querystring":
@@ -134,15 +145,15 @@ def input_plan(model: OperationModel, enum_error: EnumError | None = None) -> Re
                 plan.query_map = name
             else:
                 parse = text_parser(member, "query")
-                if enum and enum_error is not None:
-                    parse = _enum_checked(parse, wire_name, enum, enum_error)
-                plan.query[wire_name] = (name, member.type_name == "list", parse)
+                if enum and enum_error is not None:  # a query list's values are parsed one by one
+                    parse = _enum_checked(parse, wire_name, enum, enum_error, False)
+                plan.query[wire_name] = (name, is_list, parse)
                 if name in required:
                     required_query.append(wire_name)
         elif location == "header":
             parse = text_parser(member, "header")
             if enum and enum_error is not None:
-                parse = _enum_checked(parse, wire_name.lower(), enum, enum_error)
+                parse = _enum_checked(parse, wire_name.lower(), enum, enum_error, is_list)
             plan.headers[wire_name.lower()] = (name, parse)
             if name in required:
                 required_headers.append(wire_name.lower())

@@ -19,6 +19,7 @@ from tidal.protocol.models import Operation, WireTraits
 from tidal.protocol.rest_base import RestProtocol
 from tidal.protocol.rest_bindings import STREAMING_TYPES, RestInputPlan, RestOutputPlan, bind_response
 from tidal.protocol.uri_routing import Route
+from tidal.protocol.validation import Validator, ValidatorBuilder
 from tidal.protocol.wire_values import format_text
 from tidal.protocol.xml_codec import (
     XmlCodec,
@@ -41,6 +42,7 @@ class RestXmlPlan:
     response: RestOutputPlan
     body_root: str | None  # expected root element of an XML request body
     body_reader: XmlReader | None
+    body_validator: Validator | None  # the payload's schema: required members, enum values
     body_required: bool
     streaming_input: bool
     response_root: str | None
@@ -70,6 +72,10 @@ class RestXmlProtocol(RestProtocol):
 
     def __init__(self, service_model: ServiceModel, traits: WireTraits) -> None:
         self._xml = XmlCodec()
+        self._schema = (
+            ValidatorBuilder(schema_only=True, unchecked_enums=traits.service_checked_enums)
+            if traits.xml_schema else None
+        )
         uri = service_namespace(service_model)
         self._namespace_attribute = f' xmlns="{uri}"' if uri else ""
         super().__init__(service_model, traits)
@@ -77,7 +83,7 @@ class RestXmlProtocol(RestProtocol):
     def _make_plan(
         self, model: OperationModel, route: Route, request: RestInputPlan, response: RestOutputPlan
     ) -> RestXmlPlan:
-        body_root = body_reader = None
+        body_root = body_reader = body_validator = None
         streaming_input = False
         body_required = False
         if request.payload_shape is not None:
@@ -86,6 +92,8 @@ class RestXmlProtocol(RestProtocol):
             else:
                 body_root = request.payload_shape.serialization.get("name", request.payload)
                 body_reader = self._xml.reader(request.payload_shape)
+                if self._schema is not None:
+                    body_validator = self._schema.validator(request.payload_shape)
                 body_required = request.payload in model.input_shape.required_members
         elif request.body_members:
             # No payload member: the body members form the root (SelectObjectContentRequest).
@@ -120,6 +128,7 @@ class RestXmlProtocol(RestProtocol):
             response,
             body_root,
             body_reader,
+            body_validator,
             body_required,
             streaming_input,
             response_root,
@@ -152,8 +161,13 @@ class RestXmlProtocol(RestProtocol):
                     if local_name(root.tag) != plan.body_root:
                         raise XmlShapeError(f"unexpected root element {root.tag}")
                     values = plan.body_reader(root)
+                    problems: list[str] = []
+                    if plan.body_validator is not None:
+                        plan.body_validator(values, "", problems)
                 except (XmlShapeError, RecursionError):
                     raise protocol_errors.malformed_xml() from None
+                if problems:  # "did not validate against our published schema"
+                    raise protocol_errors.malformed_xml()
                 if payload is not None:
                     params[payload] = values
                 else:

@@ -57,10 +57,20 @@ def _compile_pattern(pattern: str) -> re.Pattern[str] | None:
 
 
 class ValidatorBuilder:
-    """Compiles and caches validators for the shapes of one service model."""
+    """Compiles and caches validators for the shapes of one service model.
 
-    def __init__(self, skip_shapes: frozenset[str] = frozenset()) -> None:
+    ``schema_only`` checks what an XML schema says (required members, enum values) and not the
+    model's lengths, ranges and patterns: S3 validates its XML bodies against its schema and
+    nothing more. Enums of the shapes named in ``unchecked_enums`` are left to the service,
+    which answers them with errors of its own."""
+
+    def __init__(
+        self, skip_shapes: frozenset[str] = frozenset(), *, schema_only: bool = False,
+        unchecked_enums: frozenset[str] = frozenset(),
+    ) -> None:
         self._skip = skip_shapes
+        self._schema_only = schema_only
+        self._unchecked_enums = unchecked_enums
         self._cache: dict[str, Validator | None] = {}
 
     def validator(self, shape: Shape) -> Validator | None:
@@ -91,7 +101,7 @@ class ValidatorBuilder:
             return self._collection(shape, self.validator(shape.value), is_map=True)
         if kind in ("string", "blob"):
             return self._text(shape)
-        if kind in ("integer", "long", "short", "byte", "float", "double"):
+        if kind in ("integer", "long", "short", "byte", "float", "double") and not self._schema_only:
             return self._number(shape)
         return None
 
@@ -119,7 +129,7 @@ class ValidatorBuilder:
         return check_structure
 
     def _collection(self, shape: Shape, item_validator: Validator | None, is_map: bool) -> Validator | None:
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+        low, high = (None, None) if self._schema_only else (shape.metadata.get("min"), shape.metadata.get("max"))
         if low is None and high is None and item_validator is None:
             return None
 
@@ -146,6 +156,10 @@ class ValidatorBuilder:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         enum = shape.metadata.get("enum") if shape.type_name == "string" else None
         raw_pattern = shape.metadata.get("pattern") if shape.type_name == "string" else None
+        if self._schema_only:
+            low = high = raw_pattern = None
+        if shape.name in self._unchecked_enums:
+            enum = None
         pattern = _compile_pattern(raw_pattern) if raw_pattern else None
         if low == 0:
             low = None

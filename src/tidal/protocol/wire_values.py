@@ -66,7 +66,16 @@ def parse_iso8601(text: str) -> datetime:
 
 
 def parse_timestamp_text(text: str, timestamp_format: str | None) -> datetime:
-    """A timestamp from a header/query/XML text in the model's format (or any we recognise)."""
+    """A timestamp from a header/query/XML text in the model's format (or any we recognise);
+    ValueError for any text that is not one."""
+    try:
+        return _parse_timestamp_text(text, timestamp_format)
+    except (ValueError, TypeError, OverflowError, OSError, RuntimeError) as exc:
+        # botocore's parser raises RuntimeError for "inf" and sixty nines; datetime overflows
+        raise ValueError(f"not a timestamp: {text[:64]!r}") from exc
+
+
+def _parse_timestamp_text(text: str, timestamp_format: str | None) -> datetime:
     text = text.strip()
     fmt = (timestamp_format or "").lower()
     if fmt == "unixtimestamp" or (not fmt and _looks_numeric(text)):

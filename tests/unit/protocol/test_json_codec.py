@@ -50,3 +50,20 @@ def test_a_wrong_type_in_a_map_or_a_string_member_is_a_serialization_error(docum
         _parse("UpdateItem", document)
     assert caught.value.code == "SerializationException"
     assert caught.value.message == message
+
+
+@pytest.mark.parametrize(("limit", "message"), [
+    (2**31, "Numeric value (2147483648) out of range of int (-2147483648 - 2147483647)"),
+    (-(2**31) - 1, "Numeric value (-2147483649) out of range of int (-2147483648 - 2147483647)"),
+    (1e30, None),  # a float (as orjson reads any integer past 64 bits): truncated, then out of range
+])
+def test_an_integer_past_its_java_type_is_a_serialization_error(limit, message):
+    with pytest.raises(AWSError) as caught:
+        _parse("Scan", {"TableName": "tbl", "Limit": limit})
+    assert caught.value.code == "SerializationException"
+    if message is not None:
+        assert caught.value.message == message
+
+
+def test_an_integer_within_its_java_type_is_taken():
+    assert _parse("Scan", {"TableName": "tbl", "Limit": 2**31 - 1})["Limit"] == 2**31 - 1

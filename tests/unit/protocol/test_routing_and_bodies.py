@@ -80,9 +80,17 @@ def test_parse_without_resolve_finds_labels_itself() -> None:
     assert params == {"Bucket": "b", "Key": "some/key", "VersionId": "7"}
 
 
-def test_invalid_header_value_is_an_aws_error() -> None:
+@pytest.mark.parametrize("headers", [
+    {"if-modified-since": "yesterday-ish"},
+    {"x-amz-object-lock-retain-until-date": "9" * 60},  # botocore's parser raises RuntimeError
+    {"x-amz-object-lock-retain-until-date": "inf"},
+    {"x-amz-object-lock-event-hold-duration-days": "1" * 30},  # past a Java int
+    {"x-amz-object-lock-event-hold-duration-days": "+5"},
+])
+def test_invalid_header_value_is_an_aws_error(headers) -> None:
     protocol = protocol_for("s3")
-    request = raw_request("GET", "/b/k", headers={"if-modified-since": "yesterday-ish"})
+    method = "GET" if "if-modified-since" in headers else "PUT"
+    request = raw_request(method, "/b/k", headers=headers)
     with pytest.raises(AWSError) as caught:
         protocol.parse(protocol.resolve(request), request)
     assert caught.value.code == "InvalidArgument"

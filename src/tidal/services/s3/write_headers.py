@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from tidal.errors import AWSError
 from tidal.services.s3 import errors
 
-_MEMBERS = frozenset({"ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus", "WriteOffsetBytes"})
+_EVENT_HOLD = ("ObjectLockEventHold", "ObjectLockEventHoldDurationDays", "ObjectLockEventHoldDurationYears")
+_MEMBERS = frozenset(
+    {"ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus", "WriteOffsetBytes", *_EVENT_HOLD}
+)
 _MODES = ("GOVERNANCE", "COMPLIANCE")
 _HOLDS = ("ON", "OFF")
 MODE_HEADER = "x-amz-object-lock-mode"
@@ -47,5 +50,5 @@ def check_write_headers(params: dict, now: float) -> None:
             "NotImplemented", "A header you provided implies functionality that is not implemented", 501,
             fields={"Header": "x-amz-write-offset-bytes"},
         )
-    if mode is not None or hold is not None:
+    if mode is not None or hold is not None or any(params.get(member) is not None for member in _EVENT_HOLD):
         raise errors.invalid_request("Bucket is missing ObjectLockConfiguration")
