@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 
 from tidal.errors import AWSError
+from tidal.protocol.service_directory import service_info
 
 CORAL_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. "
@@ -32,9 +33,6 @@ INVALID_TOKEN = "The security token included in the request is invalid."
 S3_MALFORMED = "The authorization header is malformed; "
 S3_CREDENTIAL_FORMAT = '"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request"'
 # Where the credential scope's service differs from the botocore name the gateway routes to.
-SIGNING_NAMES = {"dynamodbstreams": "dynamodb", "cloudwatch": "monitoring", "stepfunctions": "states",
-                 "sesv2": "ses", "iot-data": "iotdata", "apigatewaymanagementapi": "execute-api"}
-
 
 def _iso_basic(epoch: float) -> str:  # 20261204T001500Z
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(epoch))
@@ -151,7 +149,8 @@ class Dialect:
     def scope_problems(self, parts: list[str], service: str, amz_date: str) -> AWSError | None:
         """The credential scope's faults, all of them in one message; None if it has none.
         Its region is not among them: tidal answers for every region."""
-        service = SIGNING_NAMES.get(service, service)
+        info = service_info(service)
+        service = info.signing_name if info is not None else service
         problems = ""
         if parts[3] != service:
             problems += f"Credential should be scoped to correct service: '{service}'. "
@@ -188,17 +187,15 @@ QUERY = Dialect(
     unrecognized=("InvalidClientTokenId", 403),
     explain_mismatch=True,
 )
-# SQS speaks JSON to current SDKs but keeps its query error codes (awsQueryCompatible).
-QUERY_SERVICES = frozenset(
-    {"sts", "sqs", "sns", "iam", "cloudwatch", "ses", "ec2", "rds", "cloudformation", "autoscaling",
-     "elasticache", "elb", "elbv2", "redshift", "sdb"}
-)
-
-
 def dialect_of(service: str) -> Dialect:
+    """How ``service`` (a botocore name) words its authentication errors: query services, and
+    json services that keep query error codes (SQS), as the query family does."""
     if service == "lambda":
         return LAMBDA
-    return QUERY if service in QUERY_SERVICES else JSON
+    info = service_info(service)
+    if info is not None and (info.protocol in ("query", "ec2") or info.query_compatible):
+        return QUERY
+    return JSON
 
 
 def hex_bytes(text: str) -> str:

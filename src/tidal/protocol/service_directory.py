@@ -32,6 +32,8 @@ class ServiceInfo:
     signing_name: str
     target_prefix: str | None = None
     json_version: str = "1.0"
+    # A json service that keeps its query protocol's error codes (SQS, CloudWatch).
+    query_compatible: bool = False
 
     @classmethod
     def from_metadata(cls, name: str, metadata: dict) -> ServiceInfo:
@@ -41,6 +43,7 @@ class ServiceInfo:
             signing_name=metadata.get("signingName") or metadata.get("endpointPrefix") or name,
             target_prefix=metadata.get("targetPrefix"),
             json_version=metadata.get("jsonVersion", "1.0"),
+            query_compatible="awsQueryCompatible" in metadata,
         )
 
 
