@@ -217,3 +217,16 @@ def test_the_aws_cli_signs_as_tidal_expects(signed_server):
     assert subprocess.run(run, env=env, capture_output=True, timeout=60).returncode == 0
     refused = subprocess.run(run, env={**env, "AWS_SECRET_ACCESS_KEY": "wrong"}, capture_output=True, timeout=60)
     assert refused.returncode != 0 and b"SignatureDoesNotMatch" in refused.stderr
+
+
+def test_a_large_upload_is_verified_off_the_loop_as_any_other(signed_server):
+    """A body over 4 MB is verified (and parsed) on a worker thread: still refused when the
+    secret is wrong, still stored whole when it is right."""
+    body = os.urandom(5 * 1024 * 1024)
+    s3 = client(signed_server, "s3")
+    s3.create_bucket(Bucket="large-signed")
+    wrong = client(signed_server, "s3", secret="wrong")
+    assert error_of(wrong.put_object, Bucket="large-signed", Key="big", Body=body)[0] == "SignatureDoesNotMatch"
+    assert s3.list_objects_v2(Bucket="large-signed")["KeyCount"] == 0
+    s3.put_object(Bucket="large-signed", Key="big", Body=body)
+    assert s3.get_object(Bucket="large-signed", Key="big")["Body"].read() == body

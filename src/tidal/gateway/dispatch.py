@@ -114,10 +114,11 @@ class Dispatcher:
         op = None
         try:
             op = proto.resolve(request)
-            if self._verifier is not None and parsed is None:
+            large = parsed is None and len(request.body) > LARGE_BODY_BYTES
+            if self._verifier is not None and parsed is None and not large:
                 # After resolving, as DynamoDB answers an unknown operation before it looks at
                 # the signature; the request as received, since a virtual-hosted one was signed
-                # with its own path. A parsed one was verified before its parse left the loop.
+                # with its own path. A large one is verified off the loop, before its parse.
                 self._verifier.verify(received, service_name)
             found = self._methods.get((service_name, op.name), _UNSEEN)
             if found is _UNSEEN:
@@ -129,7 +130,7 @@ class Dispatcher:
             method, kind, prepare = found
             if parsed is not None:
                 params = parsed
-            elif len(request.body) > LARGE_BODY_BYTES:
+            elif large:
                 self._parse_off_loop(proto, op, received, request, request_id, respond)
                 return
             else:
@@ -182,13 +183,21 @@ class Dispatcher:
         self, proto: ServiceProtocol, op: Any, received: HttpRequest, request: HttpRequest, request_id: str,
         respond: Respond,
     ) -> None:
-        """Parse a large ``request`` on a worker thread, then handle it as any other (from the
-        request as ``received``: a virtual-hosted one is rewritten again, not twice).
+        """Verify (with ``--auth sigv4``) and parse a large ``request`` on a worker thread, then
+        handle it as any other (from the request as ``received``: a virtual-hosted one is
+        rewritten again, not twice).
 
-        Parsing verifies the body's checksums and Content-MD5: over a 200 MB body, ~50 ms of
-        CRC32 or ~0.3 s of SHA256 that would hold every other request on the loop; zlib,
-        hashlib and anycrc let go of the GIL while they work.
+        Both hash the body (a signed upload's chunk signatures, its checksums and Content-MD5):
+        over a 200 MB body, ~50 ms of CRC32 or ~0.3 s of SHA256 that would hold every other
+        request on the loop; zlib, hashlib and anycrc let go of the GIL while they work.
         """
+        verifier = self._verifier
+
+        def verify_and_parse() -> dict:
+            if verifier is not None:
+                verifier.verify(received, proto.service_name)
+            return proto.parse(op, request)
+
 
         def parsed(future: asyncio.Future) -> None:
             if future.cancelled():  # only when the server stops under it
@@ -203,7 +212,7 @@ class Dispatcher:
                 log.error("internal error parsing %s %s", proto.service_name, op.name, exc_info=error)
                 respond(self._internal_error(proto, request_id, op, logged=True))
 
-        asyncio.get_running_loop().run_in_executor(None, proto.parse, op, request).add_done_callback(parsed)
+        asyncio.get_running_loop().run_in_executor(None, verify_and_parse).add_done_callback(parsed)
 
     def _submit_prepared(
         self, work: Callable[[], Any], call: Call, job: Callable[[Any], Any],
