@@ -161,11 +161,11 @@ class RestXmlProtocol(RestProtocol):
                     if local_name(root.tag) != plan.body_root:
                         raise XmlShapeError(f"unexpected root element {root.tag}")
                     values = plan.body_reader(root)
-                    problems: list[str] = []
-                    if plan.body_validator is not None:
-                        plan.body_validator(values, "", problems)
                 except (XmlShapeError, RecursionError):
                     raise protocol_errors.malformed_xml() from None
+                problems: list[str] = []
+                if plan.body_validator is not None:
+                    plan.body_validator(values, "", problems)
                 if problems:  # "did not validate against our published schema"
                     raise protocol_errors.malformed_xml()
                 if payload is not None:
