@@ -28,7 +28,7 @@ def bench_fanout(target: Target, objects: int = 20_000, threads: int = 8, timeou
         "objects_per_s": report.processed / report.end_to_end_seconds,
         "upload_per_s": report.uploaded / report.upload_seconds,
         "processed": report.processed,
-        "never_processed": len(report.never_processed),
+        "never_processed": report.never_processed,
         "histogram": report.histogram,
         "peak_rss_mb": peak[0],
         "p50_ms": report.p50_ms,

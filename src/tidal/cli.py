@@ -112,7 +112,7 @@ def cmd_lab_s3_fanout(args: argparse.Namespace) -> int:
     from tidal.lab.s3_fanout import run_s3_fanout
 
     return run_s3_fanout(objects=args.objects, threads=args.threads, endpoint=args.endpoint,
-                         timeout=args.timeout)
+                         timeout=args.timeout, stall_timeout=args.stall_timeout)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,8 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     fanout.add_argument("--objects", type=int, default=10_000)
     fanout.add_argument("--threads", type=int, default=8)
     fanout.add_argument("--endpoint", help="a running tidal (default: start one in a temporary data dir)")
-    fanout.add_argument("--timeout", type=float, default=600.0,
-                        help="give up waiting for processing after this many seconds")
+    fanout.add_argument("--timeout", type=float, default=None,
+                        help="stop after this many seconds in all (default: run to completion)")
+    fanout.add_argument("--stall-timeout", type=float, default=120.0,
+                        help="stop when nothing was uploaded or delivered for this many seconds (default 120)")
     fanout.set_defaults(func=cmd_lab_s3_fanout)
     return parser
 

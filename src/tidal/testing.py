@@ -34,6 +34,7 @@ class TidalProcess:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
         log_path: Path | None = None,
+        new_session: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -41,6 +42,8 @@ class TidalProcess:
         self.extra_env = env or {}
         self.args = args or []
         self.log_path = log_path or self.data_dir.parent / f"tidal-{self.port}.log"
+        # In a session of its own, the terminal's Ctrl-C does not reach the server.
+        self.new_session = new_session
         self.proc: subprocess.Popen | None = None
         self.ready_seconds: float | None = None
 
@@ -100,7 +103,7 @@ class TidalProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tidal", "up", "--host", self.host, "--port", str(self.port),
              "--data-dir", str(self.data_dir), *self.args],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=self.new_session,
         )
         log.close()
         deadline = started + timeout

@@ -7,19 +7,23 @@ seed's own handler (module-level boto3 resource and all) and reports what happen
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import tempfile
-import threading
 import time
 import urllib.request
 import zipfile
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
 import orjson
+
+from tidal.lab.uploads import KeyBits, KeyUploader, StallWatch, key_of, number_of
+
+# How long a run may go without an upload or a delivery finishing before it is called stuck.
+DEFAULT_STALL_SECONDS = 120.0
 
 # The seed's handler, as written there (only the table name is templated in).
 HANDLER_SOURCE = '''\
@@ -104,6 +108,12 @@ def _items_counted(endpoint: str, table: str) -> int:
 
 
 class FanoutReport:
+    """A run's figures: ``outcome`` is "complete", "stalled", "timeout" or "interrupted"."""
+
+    outcome = "complete"
+    never_examples: tuple[str, ...] = ()
+    upload_errors = 0
+
     def __init__(self, **fields: object) -> None:
         self.__dict__.update(fields)
 
@@ -154,78 +164,118 @@ def count_histogram(endpoint: str, table: str) -> dict[str, int]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def run_fanout(endpoint: str, objects: int, threads: int, timeout: float, progress=None) -> FanoutReport:
+def tally(endpoint: str, table: str, uploaded: KeyBits) -> tuple[dict[int, int], int, int, list[str]]:
+    """Read the table back page by page, as the seed's Hive query did: (histogram count → keys,
+    keys processed, uploaded keys never processed, the first few of those). Memory: one bit
+    per key, whatever the size of the run."""
+    processed = KeyBits(uploaded.size)
+    histogram: Counter[int] = Counter()
+    ddb = boto3_client(endpoint, "dynamodb")
+    kwargs: dict = {"TableName": table}
+    while True:
+        page = ddb.scan(**kwargs)
+        for item in page["Items"]:
+            count = int(item.get("count", {"N": "0"})["N"])
+            histogram[count] += 1
+            number = number_of(item["key"]["S"])
+            if number is not None and count > 0:
+                processed.add(number)
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    never, examples = 0, []
+    for number in range(1, uploaded.size + 1):
+        if number in uploaded and number not in processed:
+            never += 1
+            if len(examples) < 5:
+                examples.append(key_of(number))
+    return dict(sorted(histogram.items())), sum(n for c, n in histogram.items() if c > 0), never, examples
+
+
+def run_fanout(
+    endpoint: str, objects: int, threads: int, timeout: float | None = None, progress=None,
+    stall_timeout: float = DEFAULT_STALL_SECONDS, announce=None,
+) -> FanoutReport:
+    """Upload ``objects`` keys and wait until every uploaded one is processed, nothing has moved
+    for ``stall_timeout`` seconds, ``timeout`` seconds have passed (if given), or Ctrl-C. The
+    uploader is stopped before this returns, whatever ended the run."""
     run_id = secrets.token_hex(3)
     bucket, table, _ = setup_pipeline(endpoint, run_id)
     s3 = boto3_client(endpoint, "s3", pool=max(10, threads))
-    keys = [f"files/{i}" for i in range(1, objects + 1)]
-    uploaded = 0
-    lock = threading.Lock()
-
-    def put(key: str) -> None:
-        nonlocal uploaded
-        s3.put_object(Bucket=bucket, Key=key, Body=b"")
-        with lock:
-            uploaded += 1
-
-    start = time.time()
-    upload_done = threading.Event()
-    upload_seconds = [0.0]
-
-    def upload() -> None:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(put, keys))
-        upload_seconds[0] = time.time() - start
-        upload_done.set()
-
-    uploader = threading.Thread(target=upload, daemon=True)
-    uploader.start()
-    deadline = start + timeout
+    uploader = KeyUploader(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), objects, threads)
+    watch = StallWatch(stall_timeout)
     baseline = _delivered(endpoint)
     is_tidal = baseline is not None
-    while True:
-        if is_tidal:
-            delivered, other = _delivered(endpoint) or baseline
-            processed = delivered - baseline[0]
-            finished = processed + other - baseline[1]
-        else:
-            processed = finished = _items_counted(endpoint, table)
-        if progress:
-            progress(uploaded, processed, objects)
-        if upload_done.is_set() and finished >= objects:
-            break
-        if time.time() > deadline:
-            break
-        time.sleep(0.2 if is_tidal else 1.0)
+    start = time.time()
+    deadline = start + timeout if timeout else None
+    outcome = "complete"
+    try:
+        if announce:
+            announce(f"uploading {objects:,} objects into s3://{bucket}/files/ with {threads} threads")
+        uploader.start()
+        while True:
+            if is_tidal:
+                delivered, other = _delivered(endpoint) or baseline
+                processed = delivered - baseline[0]
+                finished = processed + other - baseline[1]
+            else:
+                processed = finished = _items_counted(endpoint, table)
+            uploaded = uploader.count
+            if progress:
+                progress(uploaded, processed, objects)
+            watch.saw(uploaded, finished)
+            if uploader.done and finished >= uploaded:
+                break
+            if watch.stalled:
+                outcome = "stalled"
+                break
+            if deadline is not None and time.time() > deadline:
+                outcome = "timeout"
+                break
+            time.sleep(0.2 if is_tidal else 1.0)
+    except KeyboardInterrupt:
+        outcome = "interrupted"
+    finally:
+        uploader.stop()  # before the caller stops the server it talks to
     observed_done = time.time()
-    uploader.join(timeout=max(0.0, deadline - time.time()))
     latency = (_tidal_get(endpoint, f"/_tidal/deliveries?since={start}") or {}) if is_tidal else {}
     max_workers = (_tidal_get(endpoint, "/_tidal/status") or {}).get("max_workers") if is_tidal else None
-    counts = count_histogram(endpoint, table)
-    histogram = Counter(counts.values())
-    never = [k for k in keys if counts.get(k, 0) == 0]
+    histogram, processed, never, examples = tally(endpoint, table, uploader.uploaded)
     last_done = latency.get("last_finished_at") or observed_done
     return FanoutReport(
-        objects=objects, uploaded=uploaded, processed=len(counts) - histogram.get(0, 0),
-        histogram=dict(sorted(histogram.items())), never_processed=never,
-        upload_seconds=upload_seconds[0] or (time.time() - start),
+        objects=objects, uploaded=uploader.count, processed=processed, histogram=histogram,
+        never_processed=never, never_examples=examples, outcome=outcome, upload_errors=uploader.errors,
+        upload_seconds=(uploader.finished_at or observed_done) - start,
         end_to_end_seconds=max(1e-9, last_done - start),
         p50_ms=latency.get("p50_ms"), p99_ms=latency.get("p99_ms"), max_workers=max_workers,
         bucket=bucket, table=table,
     )
 
 
+_ENDED = {
+    "stalled": "stopped: nothing uploaded or delivered for the stall timeout",
+    "timeout": "stopped at the --timeout deadline",
+    "interrupted": "interrupted (Ctrl-C): a partial report",
+}
+
+
 def print_report(report: FanoutReport, console) -> None:
     from rich.table import Table
 
     t = Table(title="tidal lab s3-fanout (seed-000)", show_header=False)
+    if report.outcome != "complete":
+        t.add_row("run", _ENDED[report.outcome])
     t.add_row("objects uploaded", f"{report.uploaded:,} of {report.objects:,}")
+    not_uploaded = report.objects - report.uploaded
+    errors = f" ({report.upload_errors:,} failed puts)" if report.upload_errors else ""
+    t.add_row("not uploaded", f"{not_uploaded:,}{errors}")
     t.add_row("keys processed", f"{report.processed:,}")
     hist = ", ".join(f"{count} → {n:,}" for count, n in report.histogram.items()) or "(none)"
     t.add_row("histogram (count → keys)", hist)
-    shown = ", ".join(report.never_processed[:5]) + (" …" if len(report.never_processed) > 5 else "")
-    t.add_row("keys never processed", f"{len(report.never_processed):,}" + (f" ({shown})" if shown else ""))
-    upload_rate = report.uploaded / report.upload_seconds
+    examples = list(report.never_examples)
+    shown = ", ".join(examples) + (" …" if report.never_processed > len(examples) else "")
+    t.add_row("uploaded, never processed", f"{report.never_processed:,}" + (f" ({shown})" if shown else ""))
+    upload_rate = report.uploaded / max(report.upload_seconds, 1e-9)
     handled_rate = report.processed / report.end_to_end_seconds
     t.add_row("upload rate", f"{upload_rate:,.0f} objects/s")
     t.add_row("end-to-end rate", f"{handled_rate:,.0f} objects/s ({report.end_to_end_seconds:.1f} s)")
@@ -242,35 +292,48 @@ def print_report(report: FanoutReport, console) -> None:
     console.print("On AWS (seed-000, 1,000,000 objects): 1 → 999,988, 2 → 12, none lost, ~1 hour.")
 
 
-def run_s3_fanout(objects: int, threads: int, endpoint: str | None, timeout: float) -> int:
+def run_s3_fanout(
+    objects: int, threads: int, endpoint: str | None, timeout: float | None = None,
+    stall_timeout: float = DEFAULT_STALL_SECONDS,
+) -> int:
+    """The command: 0 when every key was uploaded and processed, 130 when interrupted, else 1."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from tidal.testing import TidalProcess
 
     console = Console()
-    embedded = None
-    tmp = None
-    if endpoint is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tidal-lab-")
-        embedded = TidalProcess(Path(tmp.name) / "data", log_path=Path(tmp.name) / "tidal.log").start()
-        endpoint = embedded.endpoint
-        console.print(f"embedded tidal on {endpoint} (ready in {embedded.ready_seconds:.2f}s)")
-    try:
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
-            up = bar.add_task("uploaded ", total=objects)
-            done = bar.add_task("processed", total=objects)
+    with contextlib.ExitStack() as stack:
+        try:
+            if endpoint is None:
+                tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tidal-lab-")))
+                # Its own session: Ctrl-C interrupts the run, and the server stays up for the report.
+                embedded = TidalProcess(tmp / "data", log_path=tmp / "tidal.log", new_session=True)
+                stack.callback(embedded.stop)
+                endpoint = embedded.start().endpoint
+                console.print(f"embedded tidal on {endpoint} (ready in {embedded.ready_seconds:.2f}s)")
+            report = _run_with_progress(console, endpoint, objects, threads, timeout, stall_timeout)
+            print_report(report, console)
+        except KeyboardInterrupt:  # before the upload began, or while reading the table back
+            console.print("interrupted before the run could report")
+            return 130
+    if report.outcome == "interrupted":
+        return 130
+    complete = report.outcome == "complete" and report.uploaded == objects
+    return 0 if complete and not report.never_processed else 1
 
-            def progress(uploaded: int, processed: int, total: int) -> None:
-                bar.update(up, completed=uploaded)
-                bar.update(done, completed=processed)
 
-            report = run_fanout(endpoint, objects, threads, timeout, progress)
-        print_report(report, console)
-        return 0 if not report.never_processed and report.uploaded == objects else 1
-    finally:
-        if embedded is not None:
-            embedded.stop()
-        if tmp is not None:
-            tmp.cleanup()
+def _run_with_progress(
+    console, endpoint: str, objects: int, threads: int, timeout: float | None, stall_timeout: float
+) -> FanoutReport:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        up = bar.add_task("uploaded ", total=objects)
+        done = bar.add_task("processed", total=objects)
+
+        def progress(uploaded: int, processed: int, total: int) -> None:
+            bar.update(up, completed=uploaded)
+            bar.update(done, completed=processed)
+
+        return run_fanout(endpoint, objects, threads, timeout, progress, stall_timeout, console.print)

@@ -7,7 +7,7 @@ from tidal.lab.s3_fanout import FanoutReport, print_report
 
 def report(**overrides) -> FanoutReport:
     fields = dict(
-        objects=1000, uploaded=1000, processed=1000, histogram={1: 1000}, never_processed=[],
+        objects=1000, uploaded=1000, processed=1000, histogram={1: 1000}, never_processed=0,
         upload_seconds=1.0, end_to_end_seconds=2.0, p50_ms=400.0, p99_ms=900.0, max_workers=4,
         bucket="b", table="t",
     )
@@ -37,3 +37,18 @@ def test_no_queueing_note_when_the_handler_kept_up():
 def test_no_latency_and_no_note_against_a_server_that_is_not_tidal():
     text = printed(report(p50_ms=None, p99_ms=None, max_workers=None))
     assert "latency" not in text and "queueing" not in text
+
+
+def test_a_partial_run_names_its_end_and_its_three_categories():
+    text = printed(report(outcome="interrupted", uploaded=700, processed=650, histogram={1: 640, 2: 10},
+                          never_processed=50, never_examples=["files/651", "files/652"], upload_errors=3))
+    assert "interrupted (Ctrl-C): a partial report" in text
+    assert "700 of 1,000" in text
+    assert "not uploaded" in text and "300 (3 failed puts)" in text
+    assert "1 → 640, 2 → 10" in text  # processed n times
+    assert "uploaded, never processed" in text and "50 (files/651, files/652 …)" in text
+
+
+def test_a_stalled_run_says_so():
+    assert "nothing uploaded or delivered for the stall timeout" in printed(report(outcome="stalled"))
+    assert "run" not in printed(report()).split("objects uploaded")[0].split("s3-fanout")[1]

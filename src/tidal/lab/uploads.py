@@ -1,0 +1,126 @@
+"""The experiments' uploader and how a run decides it is stuck.
+
+``KeyUploader`` puts ``files/1`` … ``files/N`` from T threads that draw the next number as they
+go: nothing holds N keys or N futures (a million of them took the lab to 2 GB), and a stop is
+honoured after each thread's current put, so the uploader never outlives the server it talks
+to. Which keys went up is one bit each.
+
+``StallWatch`` ends a run that stopped moving: no upload and no delivery finished for its
+timeout, however long the run as a whole takes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+
+def key_of(number: int) -> str:
+    return f"files/{number}"
+
+
+def number_of(key: str) -> int | None:
+    """The number of a key this uploader makes; None for any other key."""
+    if not key.startswith("files/"):
+        return None
+    digits = key[6:]
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) < 19 else None
+
+
+class KeyBits:
+    """A set of the numbers 1..N, one bit each."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._bits = bytearray(size // 8 + 1)
+
+    def add(self, number: int) -> None:
+        self._bits[number >> 3] |= 1 << (number & 7)
+
+    def __contains__(self, number: int) -> bool:
+        return 0 < number <= self.size and bool(self._bits[number >> 3] & (1 << (number & 7)))
+
+
+class KeyUploader:
+    """Puts N empty objects from ``threads`` threads; ``put(key)`` does one."""
+
+    def __init__(self, put: Callable[[str], None], objects: int, threads: int) -> None:
+        self._put = put
+        self.objects = objects
+        self.uploaded = KeyBits(objects)
+        self.count = 0
+        self.errors = 0
+        self.first_error: BaseException | None = None
+        self._next = 1
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._work, name=f"uploader-{i}", daemon=True)
+                         for i in range(threads)]
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+        self._running = 0
+
+    def start(self) -> None:
+        self.started_at = time.time()
+        self._running = len(self._threads)
+        for thread in self._threads:
+            thread.start()
+
+    @property
+    def done(self) -> bool:
+        """Every thread has ended (all keys drawn, or stopped)."""
+        return self.finished_at is not None
+
+    def stop(self) -> None:
+        """Draw no more keys and wait for the puts in flight."""
+        self._stop.set()
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join()
+
+    def _draw(self) -> int | None:
+        with self._lock:
+            if self._stop.is_set() or self._next > self.objects:
+                return None
+            number = self._next
+            self._next += 1
+            return number
+
+    def _work(self) -> None:
+        try:
+            while (number := self._draw()) is not None:
+                try:
+                    self._put(key_of(number))
+                except Exception as exc:  # noqa: BLE001 - counted and reported, not fatal to the run
+                    with self._lock:
+                        self.errors += 1
+                        self.first_error = self.first_error or exc
+                    continue
+                with self._lock:
+                    self.uploaded.add(number)
+                    self.count += 1
+        finally:
+            with self._lock:
+                self._running -= 1
+                if self._running == 0:
+                    self.finished_at = time.time()
+
+
+class StallWatch:
+    """Tells when the figures it is shown have not moved for ``timeout`` seconds."""
+
+    def __init__(self, timeout: float, now: Callable[[], float] = time.monotonic) -> None:
+        self.timeout = timeout
+        self._now = now
+        self._last: tuple = ()
+        self._moved_at = now()
+
+    def saw(self, *figures: int) -> None:
+        if figures != self._last:
+            self._last = figures
+            self._moved_at = self._now()
+
+    @property
+    def stalled(self) -> bool:
+        return self._now() - self._moved_at > self.timeout
