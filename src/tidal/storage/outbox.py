@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tidal.latency_sketch import LatencySketch
 from tidal.storage.database import Connection, Database, WriteTx
 
 SCHEMA = """
@@ -103,27 +104,25 @@ class Outbox:
         )
 
     def delivery_summary(self, since: float, conn: Connection | None = None) -> dict[str, float | int | None]:
-        """Events created since ``since``: how many finished how, and created→finished latency."""
+        """Events created since ``since``: how many finished how, and created→finished latency
+        (percentiles from a sketch streamed over the rows: bounded memory at any count)."""
         conn = conn or self._db.reader()
         states = dict(conn.execute(
             "SELECT state, COUNT(*) FROM outbox WHERE created_at >= ? GROUP BY state", (since,)
         ).fetchall())
-        latencies = sorted(
-            row[0] for row in conn.execute(
-                "SELECT finished_at - created_at FROM outbox WHERE created_at >= ? AND state = 'done'", (since,)
-            )
-        )
-        last = conn.execute(
-            "SELECT MAX(finished_at) FROM outbox WHERE created_at >= ? AND state = 'done'", (since,)
-        ).fetchone()[0]
-
-        def pct(q: float) -> float | None:
-            if not latencies:
-                return None
-            return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-
+        sketch = LatencySketch()
+        last = None
+        for latency, finished_at in conn.execute(
+            "SELECT finished_at - created_at, finished_at FROM outbox WHERE created_at >= ? AND state = 'done'",
+            (since,),
+        ):
+            sketch.add(latency)
+            if last is None or finished_at > last:
+                last = finished_at
+        p50, p99 = sketch.quantile(0.50), sketch.quantile(0.99)
         return {
             "done": states.get(DONE, 0), "pending": states.get(PENDING, 0),
             "failed": states.get(FAILED, 0), "expired": states.get(EXPIRED, 0),
-            "p50_ms": pct(0.50), "p99_ms": pct(0.99), "last_finished_at": last,
+            "p50_ms": None if p50 is None else p50 * 1000, "p99_ms": None if p99 is None else p99 * 1000,
+            "last_finished_at": last,
         }

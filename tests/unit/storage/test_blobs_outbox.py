@@ -59,7 +59,7 @@ def test_outbox_emit_due_finish_and_listener(tmp_path):
     db.write_sync(lambda tx: Outbox.finish(tx, row_id, DONE, 2, 161.0))
     summary = outbox.delivery_summary(0)
     assert (summary["done"], summary["pending"], summary["failed"]) == (1, 0, 0)
-    assert summary["p50_ms"] == pytest.approx(61_000)
+    assert summary["p50_ms"] == pytest.approx(61_000, rel=0.01)  # from a sketch, to 1%
     assert outbox.delivery_summary(101.0)["done"] == 0, "only events created since then"
     db.close()
 
