@@ -27,6 +27,11 @@ class LatencySketch:
         self._zeros = 0
         self._buckets: dict[int, int] = {}
 
+    @property
+    def buckets(self) -> int:
+        """How many buckets it holds: its memory, whatever ``count`` is."""
+        return len(self._buckets)
+
     def add(self, seconds: float) -> None:
         self.count += 1
         if seconds <= _SMALLEST:

@@ -38,6 +38,10 @@ class KeyBits:
     def add(self, number: int) -> None:
         self._bits[number >> 3] |= 1 << (number & 7)
 
+    @property
+    def nbytes(self) -> int:
+        return len(self._bits)
+
     def __contains__(self, number: int) -> bool:
         return 0 < number <= self.size and bool(self._bits[number >> 3] & (1 << (number & 7)))
 
