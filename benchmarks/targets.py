@@ -10,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tidal.lab.process_memory import process_tree, rss_mb
 from tidal.testing import TidalProcess, free_port
 
 
@@ -20,26 +21,6 @@ class Target:
     pid: int
     stop: callable = field(repr=False)
     runs_lambda: bool = True
-
-
-def _proc_tree(pid: int) -> list[int]:
-    """pid and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-        except OSError:
-            continue
-    tree, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        tree.append(p)
-        todo.extend(children.get(p, []))
-    return tree
 
 
 def _ticks(stat_path: str) -> int:
@@ -95,14 +76,7 @@ def cpu_seconds_between(before: CpuSnapshot, after: CpuSnapshot) -> float:
 
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (workers), in MB."""
-    total = 0
-    for p in _proc_tree(pid):
-        try:
-            with open(f"/proc/{p}/statm") as f:
-                total += int(f.read().split()[1])
-        except OSError:
-            continue
-    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return sum(rss_mb(p) for p in process_tree(pid))
 
 
 def start_tidal(tmp: Path, name: str = "tidal", args: list[str] | None = None) -> Target:

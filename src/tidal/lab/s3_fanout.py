@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 
+from tidal.lab.process_memory import PeakMemory
 from tidal.lab.uploads import KeyBits, KeyUploader, StallWatch, key_of, number_of
 
 # How long a run may go without an upload or a delivery finishing before it is called stuck.
@@ -114,6 +115,8 @@ class FanoutReport:
     outcome = "complete"
     never_examples: tuple[str, ...] = ()
     upload_errors = 0
+    total_seconds: float | None = None  # setup, upload, delivery and reading the table back
+    peak_mb: dict[str, float] | None = None  # by process: lab, server, workers
 
     def __init__(self, **fields: object) -> None:
         self.__dict__.update(fields)
@@ -197,11 +200,22 @@ def tally(endpoint: str, table: str, uploaded: KeyBits) -> tuple[dict[int, int],
 
 def run_fanout(
     endpoint: str, objects: int, threads: int, timeout: float | None = None, progress=None,
-    stall_timeout: float = DEFAULT_STALL_SECONDS, announce=None,
+    stall_timeout: float = DEFAULT_STALL_SECONDS, announce=None, server_pid: int | None = None,
 ) -> FanoutReport:
     """Upload ``objects`` keys and wait until every uploaded one is processed, nothing has moved
     for ``stall_timeout`` seconds, ``timeout`` seconds have passed (if given), or Ctrl-C. The
-    uploader is stopped before this returns, whatever ended the run."""
+    uploader is stopped before this returns, whatever ended the run. With ``server_pid``, the
+    server's and its workers' peak memory are reported beside the lab's own."""
+    with PeakMemory(server_pid) as memory:
+        report = _run(endpoint, objects, threads, timeout, progress, stall_timeout, announce)
+    report.peak_mb = memory.peaks
+    report.total_seconds = time.time() - report.started_at
+    return report
+
+
+def _run(
+    endpoint: str, objects: int, threads: int, timeout: float | None, progress, stall_timeout: float, announce,
+) -> FanoutReport:
     run_id = secrets.token_hex(3)
     bucket, table, _ = setup_pipeline(endpoint, run_id)
     s3 = boto3_client(endpoint, "s3", pool=max(10, threads))
@@ -225,7 +239,7 @@ def run_fanout(
                 processed = finished = _items_counted(endpoint, table)
             uploaded = uploader.count
             if progress:
-                progress(uploaded, processed, objects)
+                progress(uploaded, processed, time.time() - start)
             watch.saw(uploaded, finished)
             if uploader.done and finished >= uploaded:
                 break
@@ -251,7 +265,7 @@ def run_fanout(
         upload_seconds=(uploader.finished_at or observed_done) - start,
         end_to_end_seconds=max(1e-9, last_done - start),
         p50_ms=latency.get("p50_ms"), p99_ms=latency.get("p99_ms"), max_workers=max_workers,
-        bucket=bucket, table=table,
+        bucket=bucket, table=table, started_at=start,
     )
 
 
@@ -284,6 +298,12 @@ def print_report(report: FanoutReport, console) -> None:
     t.add_row("end-to-end rate", f"{handled_rate:,.0f} objects/s ({report.end_to_end_seconds:.1f} s)")
     if report.p50_ms is not None:
         t.add_row("put → handler latency", f"p50 {report.p50_ms:,.1f} ms, p99 {report.p99_ms:,.1f} ms")
+    if report.total_seconds is not None:
+        seconds = report.total_seconds
+        took = f"{seconds:,.1f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
+        t.add_row("total time", f"{took} (AWS, seed-000 at 1,000,000: about an hour)")
+    if report.peak_mb:
+        t.add_row("peak memory", ", ".join(f"{name} {mb:,.0f} MB" for name, mb in report.peak_mb.items()))
     console.print(t)
     if report.p50_ms is not None and report.max_workers and upload_rate > 1.1 * handled_rate:
         # Without this, seconds of latency read as slow delivery; they are a queue.
@@ -305,6 +325,7 @@ def run_s3_fanout(
     from tidal.testing import TidalProcess
 
     console = Console()
+    embedded = None
     with contextlib.ExitStack() as stack:
         try:
             if endpoint is None:
@@ -314,7 +335,8 @@ def run_s3_fanout(
                 stack.callback(embedded.stop)
                 endpoint = embedded.start().endpoint
                 console.print(f"embedded tidal on {endpoint} (ready in {embedded.ready_seconds:.2f}s)")
-            report = _run_with_progress(console, endpoint, objects, threads, timeout, stall_timeout)
+            server_pid = embedded.proc.pid if embedded is not None and embedded.proc is not None else None
+            report = _run_with_progress(console, endpoint, objects, threads, timeout, stall_timeout, server_pid)
             print_report(report, console)
         except KeyboardInterrupt:  # before the upload began, or while reading the table back
             console.print("interrupted before the run could report")
@@ -326,7 +348,8 @@ def run_s3_fanout(
 
 
 def _run_with_progress(
-    console, endpoint: str, objects: int, threads: int, timeout: float | None, stall_timeout: float
+    console, endpoint: str, objects: int, threads: int, timeout: float | None, stall_timeout: float,
+    server_pid: int | None,
 ) -> FanoutReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -334,9 +357,28 @@ def _run_with_progress(
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         up = bar.add_task("uploaded ", total=objects)
         done = bar.add_task("processed", total=objects)
+        rates = RecentRates()
 
-        def progress(uploaded: int, processed: int, total: int) -> None:
-            bar.update(up, completed=uploaded)
-            bar.update(done, completed=processed)
+        def progress(uploaded: int, processed: int, elapsed: float) -> None:
+            up_rate, done_rate = rates.update(elapsed, uploaded, processed)
+            bar.update(up, completed=uploaded, description=f"uploaded  {up_rate:6,.0f}/s")
+            bar.update(done, completed=processed,
+                       description=f"processed {done_rate:6,.0f}/s, queue {uploaded - processed:,}")
 
-        return run_fanout(endpoint, objects, threads, timeout, progress, stall_timeout, console.print)
+        return run_fanout(endpoint, objects, threads, timeout, progress, stall_timeout, console.print, server_pid)
+
+
+class RecentRates:
+    """Rates of counters over the last few seconds (not since the start)."""
+
+    def __init__(self, window: float = 5.0) -> None:
+        self._window = window
+        self._points: list[tuple[float, tuple[int, ...]]] = []
+
+    def update(self, now: float, *counts: int) -> tuple[float, ...]:
+        self._points.append((now, counts))
+        while len(self._points) > 2 and now - self._points[1][0] >= self._window:
+            self._points.pop(0)
+        then, old = self._points[0]
+        span = now - then
+        return tuple((new - before) / span if span > 0 else 0.0 for new, before in zip(counts, old, strict=True))

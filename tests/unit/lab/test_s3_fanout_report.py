@@ -1,8 +1,9 @@
 """What `tidal lab s3-fanout` prints from a run's figures."""
 
+import pytest
 from rich.console import Console
 
-from tidal.lab.s3_fanout import FanoutReport, print_report
+from tidal.lab.s3_fanout import FanoutReport, RecentRates, print_report
 
 
 def report(**overrides) -> FanoutReport:
@@ -52,3 +53,19 @@ def test_a_partial_run_names_its_end_and_its_three_categories():
 def test_a_stalled_run_says_so():
     assert "nothing uploaded or delivered for the stall timeout" in printed(report(outcome="stalled"))
     assert "run" not in printed(report()).split("objects uploaded")[0].split("s3-fanout")[1]
+
+
+def test_the_total_time_stands_beside_aws_hour_with_each_process_peak_memory():
+    text = printed(report(total_seconds=1855.0, peak_mb={"lab": 62.4, "server": 209.8, "workers": 195.5}))
+    assert "30.9 min (AWS, seed-000 at 1,000,000: about an hour)" in text
+    assert "lab 62 MB, server 210 MB, workers 196 MB" in text
+    assert "42.0 s (AWS" in printed(report(total_seconds=42.0))
+
+
+def test_rates_are_over_the_last_seconds():
+    rates = RecentRates(window=5.0)
+    assert rates.update(0.0, 0, 0) == (0.0, 0.0)
+    for second in range(1, 11):
+        got = rates.update(float(second), 100 * second, 50 * second if second <= 5 else 250)
+    assert got[0] == pytest.approx(100.0)  # steady uploads
+    assert got[1] == pytest.approx(0.0)  # deliveries stopped five seconds ago: now 0, not the run's average
