@@ -112,7 +112,7 @@ def cmd_lab_s3_fanout(args: argparse.Namespace) -> int:
     from tidal.lab.s3_fanout import run_s3_fanout
 
     return run_s3_fanout(objects=args.objects, threads=args.threads, endpoint=args.endpoint,
-                         timeout=args.timeout, stall_timeout=args.stall_timeout)
+                         timeout=args.timeout, stall_timeout=args.stall_timeout, via=args.via)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     fanout.add_argument("--endpoint", help="a running tidal (default: start one in a temporary data dir)")
     fanout.add_argument("--timeout", type=float, default=None,
                         help="stop after this many seconds in all (default: run to completion)")
+    fanout.add_argument("--via", choices=["boto3", "sync"], default="boto3",
+                        help="upload with boto3 threads (default) or, as the seed did, aws s3 sync of N empty files")
     fanout.add_argument("--stall-timeout", type=float, default=120.0,
                         help="stop when nothing was uploaded or delivered for this many seconds (default 120)")
     fanout.set_defaults(func=cmd_lab_s3_fanout)

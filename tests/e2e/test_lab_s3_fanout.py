@@ -9,6 +9,8 @@ import sys
 import time
 import zipfile
 
+import pytest
+
 from tidal.testing import TidalProcess
 
 
@@ -74,3 +76,16 @@ def test_a_run_that_stops_moving_ends_at_its_stall_timeout(tmp_path):
     assert out.returncode == 1, text
     assert "stopped: nothing uploaded or delivered for the stall timeout" in text
     assert "20 of 20" in text and never_processed(text).startswith("20")
+
+
+def test_the_seeds_own_method_aws_s3_sync():
+    out = subprocess.run(
+        [sys.executable, "-m", "tidal", "lab", "s3-fanout", "--objects", "120", "--via", "sync"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"},
+    )
+    text = out.stdout + out.stderr
+    if "needs the AWS CLI" in text:
+        pytest.skip("the AWS CLI is not installed in this environment")
+    assert out.returncode == 0, text
+    assert "aws s3 sync of 120 empty files" in text
+    assert "120 of 120" in text and "1 → 120" in text and never_processed(text).startswith("0")

@@ -45,8 +45,8 @@ def rss_mb(pid: int) -> float:
 
 class PeakMemory:
     """Samples every ``interval`` seconds, on its own thread, the peak resident memory (MB) of
-    this process ("lab"), of ``server_pid`` ("server") and of the server's descendants together
-    ("workers")."""
+    this process with its own children but the server (an uploading AWS CLI: "lab"), of
+    ``server_pid`` ("server") and of the server's descendants together ("workers")."""
 
     def __init__(self, server_pid: int | None, interval: float = 1.0) -> None:
         self._server_pid = server_pid
@@ -68,11 +68,12 @@ class PeakMemory:
 
     def sample(self) -> None:
         peaks = self.peaks
-        peaks["lab"] = max(peaks["lab"], rss_mb(os.getpid()))
+        server = process_tree(self._server_pid) if self._server_pid is not None else []
+        lab = [pid for pid in process_tree(os.getpid()) if pid not in server]
+        peaks["lab"] = max(peaks["lab"], sum(rss_mb(pid) for pid in lab))
         if self._server_pid is not None:
-            tree = process_tree(self._server_pid)
             peaks["server"] = max(peaks["server"], rss_mb(self._server_pid))
-            peaks["workers"] = max(peaks["workers"], sum(rss_mb(pid) for pid in tree[1:]))
+            peaks["workers"] = max(peaks["workers"], sum(rss_mb(pid) for pid in server[1:]))
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from tidal.lab.process_memory import PeakMemory
-from tidal.lab.uploads import KeyBits, KeyUploader, StallWatch, key_of, number_of
+from tidal.lab.uploads import KeyBits, KeyUploader, StallWatch, SyncUploader, aws_cli, key_of, number_of
 
 # How long a run may go without an upload or a delivery finishing before it is called stuck.
 DEFAULT_STALL_SECONDS = 120.0
@@ -201,13 +201,15 @@ def tally(endpoint: str, table: str, uploaded: KeyBits) -> tuple[dict[int, int],
 def run_fanout(
     endpoint: str, objects: int, threads: int, timeout: float | None = None, progress=None,
     stall_timeout: float = DEFAULT_STALL_SECONDS, announce=None, server_pid: int | None = None,
+    via: str = "boto3",
 ) -> FanoutReport:
     """Upload ``objects`` keys and wait until every uploaded one is processed, nothing has moved
     for ``stall_timeout`` seconds, ``timeout`` seconds have passed (if given), or Ctrl-C. The
     uploader is stopped before this returns, whatever ended the run. With ``server_pid``, the
-    server's and its workers' peak memory are reported beside the lab's own."""
-    with PeakMemory(server_pid) as memory:
-        report = _run(endpoint, objects, threads, timeout, progress, stall_timeout, announce)
+    server's and its workers' peak memory are reported beside the lab's own. ``via`` "sync"
+    uploads as the seed did, with the AWS CLI's ``aws s3 sync`` of N empty files."""
+    with PeakMemory(server_pid) as memory, tempfile.TemporaryDirectory(prefix="tidal-lab-files-") as files:
+        report = _run(endpoint, objects, threads, timeout, progress, stall_timeout, announce, via, Path(files))
     report.peak_mb = memory.peaks
     report.total_seconds = time.time() - report.started_at
     return report
@@ -215,21 +217,33 @@ def run_fanout(
 
 def _run(
     endpoint: str, objects: int, threads: int, timeout: float | None, progress, stall_timeout: float, announce,
+    via: str, files: Path,
 ) -> FanoutReport:
     run_id = secrets.token_hex(3)
     bucket, table, _ = setup_pipeline(endpoint, run_id)
-    s3 = boto3_client(endpoint, "s3", pool=max(10, threads))
-    uploader = KeyUploader(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), objects, threads)
+    uploader: KeyUploader | SyncUploader
+    if via == "sync":
+        aws = aws_cli()
+        if aws is None:
+            raise RuntimeError("--via sync needs the AWS CLI (pip install awscli)")
+        uploader = SyncUploader(aws, endpoint, bucket, objects, files)
+        method = f"aws s3 sync of {objects:,} empty files"
+    else:
+        s3 = boto3_client(endpoint, "s3", pool=max(10, threads))
+        uploader = KeyUploader(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), objects, threads)
+        method = f"boto3 with {threads} threads"
     watch = StallWatch(stall_timeout)
     baseline = _delivered(endpoint)
     is_tidal = baseline is not None
     start = time.time()
-    deadline = start + timeout if timeout else None
+    deadline = None
     outcome = "complete"
     try:
         if announce:
-            announce(f"uploading {objects:,} objects into s3://{bucket}/files/ with {threads} threads")
+            announce(f"uploading {objects:,} objects into s3://{bucket}/files/ ({method})")
         uploader.start()
+        start = uploader.started_at  # after --via sync has made its files
+        deadline = start + timeout if timeout else None
         while True:
             if is_tidal:
                 delivered, other = _delivered(endpoint) or baseline
@@ -317,7 +331,7 @@ def print_report(report: FanoutReport, console) -> None:
 
 def run_s3_fanout(
     objects: int, threads: int, endpoint: str | None, timeout: float | None = None,
-    stall_timeout: float = DEFAULT_STALL_SECONDS,
+    stall_timeout: float = DEFAULT_STALL_SECONDS, via: str = "boto3",
 ) -> int:
     """The command: 0 when every key was uploaded and processed, 130 when interrupted, else 1."""
     from rich.console import Console
@@ -325,6 +339,9 @@ def run_s3_fanout(
     from tidal.testing import TidalProcess
 
     console = Console()
+    if via == "sync" and aws_cli() is None:
+        console.print("--via sync needs the AWS CLI (pip install awscli), beside tidal or on PATH")
+        return 2
     embedded = None
     with contextlib.ExitStack() as stack:
         try:
@@ -336,7 +353,7 @@ def run_s3_fanout(
                 endpoint = embedded.start().endpoint
                 console.print(f"embedded tidal on {endpoint} (ready in {embedded.ready_seconds:.2f}s)")
             server_pid = embedded.proc.pid if embedded is not None and embedded.proc is not None else None
-            report = _run_with_progress(console, endpoint, objects, threads, timeout, stall_timeout, server_pid)
+            report = _run_with_progress(console, endpoint, objects, threads, timeout, stall_timeout, server_pid, via)
             print_report(report, console)
         except KeyboardInterrupt:  # before the upload began, or while reading the table back
             console.print("interrupted before the run could report")
@@ -349,7 +366,7 @@ def run_s3_fanout(
 
 def _run_with_progress(
     console, endpoint: str, objects: int, threads: int, timeout: float | None, stall_timeout: float,
-    server_pid: int | None,
+    server_pid: int | None, via: str,
 ) -> FanoutReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -365,7 +382,9 @@ def _run_with_progress(
             bar.update(done, completed=processed,
                        description=f"processed {done_rate:6,.0f}/s, queue {uploaded - processed:,}")
 
-        return run_fanout(endpoint, objects, threads, timeout, progress, stall_timeout, console.print, server_pid)
+        return run_fanout(
+            endpoint, objects, threads, timeout, progress, stall_timeout, console.print, server_pid, via
+        )
 
 
 class RecentRates:

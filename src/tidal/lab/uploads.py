@@ -5,15 +5,28 @@ go: nothing holds N keys or N futures (a million of them took the lab to 2 GB), 
 honoured after each thread's current put, so the uploader never outlives the server it talks
 to. Which keys went up is one bit each.
 
+``SyncUploader`` uploads as the seed did, with ``aws s3 sync``.
+
 ``StallWatch`` ends a run that stopped moving: no upload and no delivery finished for its
 timeout, however long the run as a whole takes.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+
+def aws_cli() -> str | None:
+    """The AWS CLI beside this interpreter (tidal's own environment), else on PATH."""
+    beside = Path(sys.executable).with_name("aws")
+    return str(beside) if beside.exists() else shutil.which("aws")
 
 
 def key_of(number: int) -> str:
@@ -128,3 +141,61 @@ class StallWatch:
     @property
     def stalled(self) -> bool:
         return self._now() - self._moved_at > self.timeout
+
+
+class SyncUploader:
+    """The seed's own method: N empty files made in a directory (its ``seq 1 N | xargs touch``),
+    then ``aws s3 sync <dir> s3://<bucket>/files/`` with the AWS CLI; the CLI's "upload:" lines
+    say which keys went up. The same figures as :class:`KeyUploader`."""
+
+    def __init__(self, aws: str, endpoint: str, bucket: str, objects: int, directory: Path) -> None:
+        self._command = [aws, "--endpoint-url", endpoint, "s3", "sync", "--no-progress", str(directory),
+                         f"s3://{bucket}/files/"]
+        self._prefix = f"s3://{bucket}/"
+        self._directory = directory
+        self.objects = objects
+        self.uploaded = KeyBits(objects)
+        self.count = 0
+        self.errors = 0
+        self.first_error: str | None = None
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+        self._proc: subprocess.Popen | None = None
+        self._reader = threading.Thread(target=self._read, name="aws-s3-sync", daemon=True)
+
+    def start(self) -> None:
+        for number in range(1, self.objects + 1):
+            (self._directory / str(number)).touch()
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+               "AWS_DEFAULT_REGION": "us-east-1"}
+        env.pop("AWS_PROFILE", None)
+        self.started_at = time.time()
+        self._proc = subprocess.Popen(self._command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                      env=env, start_new_session=True)
+        self._reader.start()
+
+    @property
+    def done(self) -> bool:
+        return self.finished_at is not None
+
+    def stop(self) -> None:
+        """Stop the CLI if it still runs, and wait for it."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._proc.wait()
+        if self._reader.is_alive():
+            self._reader.join()
+
+    def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if line.startswith("upload:"):
+                number = number_of(line.rsplit(self._prefix, 1)[-1].strip())
+                if number is not None:
+                    self.uploaded.add(number)
+                    self.count += 1
+            elif line.startswith("upload failed"):
+                self.errors += 1
+                self.first_error = self.first_error or line.strip()
+        self._proc.wait()
+        self.finished_at = time.time()
