@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PEERS := .venv-peers
 
-.PHONY: demo test bench bench-peers lint clean
+.PHONY: demo test bench bench-peers bench-scale lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tidal needs Python 3.11+ (set PYTHON=python3.x)")'
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# seed-000 at its real size (1,000,000 objects): most of an hour, so not part of `make bench`.
+bench-scale: $(STAMP)
+	$(BIN)/python -m benchmarks.scale
 
 # moto[server] and ministack in their own venv, then the same benchmarks against them.
 bench-peers: $(STAMP)
