@@ -375,16 +375,29 @@ def _run_with_progress(
         up = bar.add_task("uploaded ", total=objects)
         done = bar.add_task("processed", total=objects)
         rates = RecentRates()
+        said: list[bool] = []
 
         def progress(uploaded: int, processed: int, elapsed: float) -> None:
             up_rate, done_rate = rates.update(elapsed, uploaded, processed)
+            queue = uploaded - processed
             bar.update(up, completed=uploaded, description=f"uploaded  {up_rate:6,.0f}/s")
-            bar.update(done, completed=processed,
-                       description=f"processed {done_rate:6,.0f}/s, queue {uploaded - processed:,}")
+            bar.update(done, completed=processed, description=f"processed {done_rate:6,.0f}/s, queue {queue:,}")
+            if not said and queue_is_growing(queue, up_rate, done_rate):
+                said.append(True)
+                console.print(
+                    f"The queue is growing ({queue:,} waiting): uploads come at {up_rate:,.0f}/s and the"
+                    f" handler finishes {done_rate:,.0f}/s on this machine's workers. AWS would scale the"
+                    " function out (up to 1,000 concurrent executions by default); one machine cannot."
+                )
 
         return run_fanout(
             endpoint, objects, threads, timeout, progress, stall_timeout, console.print, server_pid, via
         )
+
+
+def queue_is_growing(queue: int, up_rate: float, done_rate: float) -> bool:
+    """More than ten seconds of deliveries are waiting and uploads outpace them."""
+    return queue > 10 * max(done_rate, 1.0) and up_rate > 1.1 * done_rate
 
 
 class RecentRates:

@@ -3,7 +3,7 @@
 import pytest
 from rich.console import Console
 
-from tidal.lab.s3_fanout import FanoutReport, RecentRates, print_report
+from tidal.lab.s3_fanout import FanoutReport, RecentRates, print_report, queue_is_growing
 
 
 def report(**overrides) -> FanoutReport:
@@ -69,3 +69,10 @@ def test_rates_are_over_the_last_seconds():
         got = rates.update(float(second), 100 * second, 50 * second if second <= 5 else 250)
     assert got[0] == pytest.approx(100.0)  # steady uploads
     assert got[1] == pytest.approx(0.0)  # deliveries stopped five seconds ago: now 0, not the run's average
+
+
+def test_a_growing_queue_is_told_once_it_holds_ten_seconds_of_deliveries():
+    assert queue_is_growing(6_000, up_rate=650, done_rate=500)
+    assert not queue_is_growing(4_000, up_rate=650, done_rate=500)  # under ten seconds' worth
+    assert not queue_is_growing(6_000, up_rate=500, done_rate=520)  # deliveries keep pace: it drains
+    assert queue_is_growing(50, up_rate=100, done_rate=0)  # nothing delivered at all
