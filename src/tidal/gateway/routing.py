@@ -23,7 +23,7 @@ from functools import cached_property
 from urllib.parse import unquote
 
 from tidal.protocol.models import load_service_model
-from tidal.protocol.service_directory import ServiceInfo, service_directory, service_info
+from tidal.protocol.service_directory import ServiceDirectory, ServiceInfo, service_directory, service_info
 from tidal.types import HttpRequest
 
 _S3 = ServiceInfo("s3", "rest-xml", "s3")
@@ -73,12 +73,7 @@ class ServiceRouter:
     def __init__(self, served: list[str], default_region: str) -> None:
         self._default_region = default_region
         self._served = {name: service_info(name) or ServiceInfo(name, "", name) for name in served}
-        self._by_prefix = {info.target_prefix: info for info in self._served.values() if info.target_prefix}
-        self._by_signing_name: dict[str, ServiceInfo] = {}
-        for info in self._served.values():
-            known = self._by_signing_name.get(info.signing_name)
-            if known is None or info.name == info.signing_name:
-                self._by_signing_name[info.signing_name] = info
+        self._directory = ServiceDirectory(list(self._served.values()))
         self._s3 = self._served.get("s3", _S3)
 
     def route(self, request: HttpRequest) -> tuple[ServiceInfo, str]:
@@ -88,9 +83,9 @@ class ServiceRouter:
         target = request.headers.get("x-amz-target")
         if target:
             prefix = target.partition(".")[0]
-            return self._by_prefix.get(prefix) or self._foreign_target(prefix, request), region
+            return self._directory.by_target_prefix(prefix) or self._foreign_target(prefix, request), region
         if scope:
-            info = self._by_signing_name.get(scope[1])
+            info = self._directory.by_signing_name(scope[1])
             if info is not None:
                 return info, region
         if request.path.startswith("/service/") and "smithy-protocol" in request.headers:

@@ -59,23 +59,36 @@ class KeyBits:
         return 0 < number <= self.size and bool(self._bits[number >> 3] & (1 << (number & 7)))
 
 
-class KeyUploader:
-    """Puts N empty objects from ``threads`` threads; ``put(key)`` does one."""
+class UploadFigures:
+    """What an uploader tells while it runs: the keys up (one bit each), their count, failed
+    puts, and when it started and ended."""
 
-    def __init__(self, put: Callable[[str], None], objects: int, threads: int) -> None:
-        self._put = put
+    def __init__(self, objects: int) -> None:
         self.objects = objects
         self.uploaded = KeyBits(objects)
         self.count = 0
         self.errors = 0
-        self.first_error: BaseException | None = None
+        self.first_error: object = None
+        self.started_at = 0.0
+        self.finished_at: float | None = None
+
+    @property
+    def done(self) -> bool:
+        """It has ended (every key tried, or stopped)."""
+        return self.finished_at is not None
+
+
+class KeyUploader(UploadFigures):
+    """Puts N empty objects from ``threads`` threads; ``put(key)`` does one."""
+
+    def __init__(self, put: Callable[[str], None], objects: int, threads: int) -> None:
+        super().__init__(objects)
+        self._put = put
         self._next = 1
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._work, name=f"uploader-{i}", daemon=True)
                          for i in range(threads)]
-        self.started_at = 0.0
-        self.finished_at: float | None = None
         self._running = 0
 
     def start(self) -> None:
@@ -83,11 +96,6 @@ class KeyUploader:
         self._running = len(self._threads)
         for thread in self._threads:
             thread.start()
-
-    @property
-    def done(self) -> bool:
-        """Every thread has ended (all keys drawn, or stopped)."""
-        return self.finished_at is not None
 
     def stop(self) -> None:
         """Draw no more keys and wait for the puts in flight."""
@@ -143,7 +151,7 @@ class StallWatch:
         return self._now() - self._moved_at > self.timeout
 
 
-class SyncUploader:
+class SyncUploader(UploadFigures):
     """The seed's own method: N empty files made in a directory (its ``seq 1 N | xargs touch``),
     then ``aws s3 sync <dir> s3://<bucket>/files/`` with the AWS CLI; the CLI's "upload:" lines
     say which keys went up. The same figures as :class:`KeyUploader`."""
@@ -151,15 +159,9 @@ class SyncUploader:
     def __init__(self, aws: str, endpoint: str, bucket: str, objects: int, directory: Path) -> None:
         self._command = [aws, "--endpoint-url", endpoint, "s3", "sync", "--no-progress", str(directory),
                          f"s3://{bucket}/files/"]
+        super().__init__(objects)
         self._prefix = f"s3://{bucket}/"
         self._directory = directory
-        self.objects = objects
-        self.uploaded = KeyBits(objects)
-        self.count = 0
-        self.errors = 0
-        self.first_error: str | None = None
-        self.started_at = 0.0
-        self.finished_at: float | None = None
         self._proc: subprocess.Popen | None = None
         self._reader = threading.Thread(target=self._read, name="aws-s3-sync", daemon=True)
 
@@ -173,10 +175,6 @@ class SyncUploader:
         self._proc = subprocess.Popen(self._command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                       env=env, start_new_session=True)
         self._reader.start()
-
-    @property
-    def done(self) -> bool:
-        return self.finished_at is not None
 
     def stop(self) -> None:
         """Stop the CLI if it still runs, and wait for it."""
