@@ -396,8 +396,10 @@ def _run_with_progress(
 
 
 def queue_is_growing(queue: int, up_rate: float, done_rate: float) -> bool:
-    """More than ten seconds of deliveries are waiting and uploads outpace them."""
-    return queue > 10 * max(done_rate, 1.0) and up_rate > 1.1 * done_rate
+    """More than ten seconds of deliveries are waiting and uploads outpace them. Not before
+    deliveries have a rate: while the first workers cold-start the queue grows by design,
+    and a handler that never finishes is the stall watch's to report."""
+    return done_rate > 0 and queue > 10 * done_rate and up_rate > 1.1 * done_rate
 
 
 class RecentRates:
