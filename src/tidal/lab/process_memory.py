@@ -45,13 +45,17 @@ def rss_mb(pid: int) -> float:
 
 class PeakMemory:
     """Samples every ``interval`` seconds, on its own thread, the peak resident memory (MB) of
-    this process with its own children but the server (an uploading AWS CLI: "lab"), of
-    ``server_pid`` ("server") and of the server's descendants together ("workers")."""
+    this process ("lab"), of its other children together (an uploading AWS CLI, reported as
+    ``children_label`` when given, else counted with the lab), of ``server_pid`` ("server")
+    and of the server's descendants together ("workers")."""
 
-    def __init__(self, server_pid: int | None, interval: float = 1.0) -> None:
+    def __init__(self, server_pid: int | None, interval: float = 1.0, children_label: str | None = None) -> None:
         self._server_pid = server_pid
         self._interval = interval
+        self._children_label = children_label
         self.peaks: dict[str, float] = {"lab": 0.0}
+        if children_label is not None:
+            self.peaks[children_label] = 0.0
         if server_pid is not None:
             self.peaks.update(server=0.0, workers=0.0)
         self._stop = threading.Event()
@@ -69,8 +73,13 @@ class PeakMemory:
     def sample(self) -> None:
         peaks = self.peaks
         server = process_tree(self._server_pid) if self._server_pid is not None else []
-        lab = [pid for pid in process_tree(os.getpid()) if pid not in server]
-        peaks["lab"] = max(peaks["lab"], sum(rss_mb(pid) for pid in lab))
+        children = [pid for pid in process_tree(os.getpid())[1:] if pid not in server]
+        own, children_mb = rss_mb(os.getpid()), sum(rss_mb(pid) for pid in children)
+        if self._children_label is None:
+            own, children_mb = own + children_mb, 0.0
+        else:
+            peaks[self._children_label] = max(peaks[self._children_label], children_mb)
+        peaks["lab"] = max(peaks["lab"], own)
         if self._server_pid is not None:
             peaks["server"] = max(peaks["server"], rss_mb(self._server_pid))
             peaks["workers"] = max(peaks["workers"], sum(rss_mb(pid) for pid in server[1:]))

@@ -116,7 +116,7 @@ class FanoutReport:
     never_examples: tuple[str, ...] = ()
     upload_errors = 0
     total_seconds: float | None = None  # setup, upload, delivery and reading the table back
-    peak_mb: dict[str, float] | None = None  # by process: lab, server, workers
+    peak_mb: dict[str, float] | None = None  # by process: lab, the AWS CLI (--via sync), server, workers
 
     def __init__(self, **fields: object) -> None:
         self.__dict__.update(fields)
@@ -207,8 +207,13 @@ def run_fanout(
     for ``stall_timeout`` seconds, ``timeout`` seconds have passed (if given), or Ctrl-C. The
     uploader is stopped before this returns, whatever ended the run. With ``server_pid``, the
     server's and its workers' peak memory are reported beside the lab's own. ``via`` "sync"
-    uploads as the seed did, with the AWS CLI's ``aws s3 sync`` of N empty files."""
-    with PeakMemory(server_pid) as memory, tempfile.TemporaryDirectory(prefix="tidal-lab-files-") as files:
+    uploads as the seed did, with the AWS CLI's ``aws s3 sync`` of N empty files (the CLI's
+    memory is reported apart: it is the user's tool, not the lab)."""
+    cli = "aws s3 sync" if via == "sync" else None
+    with (
+        PeakMemory(server_pid, children_label=cli) as memory,
+        tempfile.TemporaryDirectory(prefix="tidal-lab-files-") as files,
+    ):
         report = _run(endpoint, objects, threads, timeout, progress, stall_timeout, announce, via, Path(files))
     report.peak_mb = memory.peaks
     report.total_seconds = time.time() - report.started_at
