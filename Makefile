@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PEERS := .venv-peers
 
-.PHONY: demo test bench bench-peers bench-scale lint clean
+.PHONY: demo test bench bench-peers bench-scale bench-pipeline lint clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tidal needs Python 3.11+ (set PYTHON=python3.x)")'
@@ -33,6 +33,10 @@ bench: $(STAMP)
 # seed-000 at its real size (1,000,000 objects): most of an hour, so not part of `make bench`.
 bench-scale: $(STAMP)
 	$(BIN)/python -m benchmarks.scale
+
+# where seed-000's CPU goes per object: the user's boto3 calls, tidal's server and runtime.
+bench-pipeline: $(STAMP)
+	$(BIN)/python -m benchmarks.pipeline_cpu
 
 # moto[server] and ministack in their own venv, then the same benchmarks against them.
 bench-peers: $(STAMP)

@@ -14,6 +14,7 @@ returned. A crash in between redelivers it, which is the duplicate AWS also allo
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import threading
 from typing import Protocol
@@ -33,6 +34,8 @@ KIND = "lambda.async"
 RETRY_DELAYS = (60.0, 120.0)
 # Failures before the code ran (no such function, system error): back off from 1 s to 5 min.
 SYSTEM_BACKOFF = (1.0, 300.0)
+# Due rows read per query. A retry that falls due waits at most one batch behind a backlog.
+_READ_BATCH = 256
 
 
 class FunctionDirectory(Protocol):
@@ -55,6 +58,7 @@ class AsyncInvokeDelivery:
         # Claim a little more than the pool runs so a worker never waits on our bookkeeping.
         self._limit = max(2, pool.max_workers * 2)
         self._inflight: set[int] = set()
+        self._ready: collections.deque[OutboxRow] = collections.deque()  # due, not yet started
         self._system_failures: dict[int, int] = {}
         self._task: asyncio.Task | None = None
         self._deliveries: set[asyncio.Future] = set()
@@ -108,23 +112,9 @@ class AsyncInvokeDelivery:
 
     async def _run(self) -> None:
         assert self._wake is not None
-        clock = self._clock
         while True:
-            timeout: float | None = None
             try:
-                free = self._limit - len(self._inflight)
-                if free > 0:
-                    now = clock.now()
-                    rows = self._outbox.due(KIND, now, free + len(self._inflight))
-                    for row in rows:
-                        if row.id not in self._inflight and len(self._inflight) < self._limit:
-                            self._inflight.add(row.id)
-                            task = asyncio.ensure_future(self._deliver(row))
-                            self._deliveries.add(task)
-                            task.add_done_callback(self._deliveries.discard)
-                    next_due = self._outbox.next_due_at_after(KIND, now)
-                    if next_due is not None:
-                        timeout = max(0.0, next_due - now)
+                timeout = self._dispatch()
             except Exception:  # noqa: BLE001 - the dispatcher must outlive any one bad row
                 log.exception("async invoke dispatcher")
                 timeout = 1.0
@@ -133,6 +123,27 @@ class AsyncInvokeDelivery:
             except TimeoutError:
                 pass
             self._wake.clear()
+
+    def _dispatch(self) -> float | None:
+        """Starts deliveries while fewer than the limit are in flight; returns how long to sleep
+        at most (None: until woken). Due rows are read a batch at a time and kept in memory, so
+        a backlog costs one query per batch, not two per delivery; a row leaves the in-flight
+        set only once its outcome is committed, so a refill never reads one twice."""
+        clock = self._clock
+        while len(self._inflight) < self._limit:
+            if not self._ready:
+                now = clock.now()
+                rows = self._outbox.due(KIND, now, _READ_BATCH + len(self._inflight))
+                self._ready.extend(row for row in rows if row.id not in self._inflight)
+                if not self._ready:
+                    next_due = self._outbox.next_due_at_after(KIND, now)
+                    return None if next_due is None else max(0.0, next_due - now)
+            row = self._ready.popleft()
+            self._inflight.add(row.id)
+            task = asyncio.ensure_future(self._deliver(row))
+            self._deliveries.add(task)
+            task.add_done_callback(self._deliveries.discard)
+        return None
 
     async def _deliver(self, row: OutboxRow) -> None:
         try:

@@ -89,7 +89,7 @@ def _tidal_get(endpoint: str, path: str) -> dict | None:
         return None
 
 
-def _delivered(endpoint: str) -> tuple[int, int] | None:
+def delivery_counts(endpoint: str) -> tuple[int, int] | None:
     """(delivered, finished otherwise) by the async-invoke deliverer since the server started."""
     status = _tidal_get(endpoint, "/_tidal/status")
     if status is None:
@@ -122,7 +122,7 @@ class FanoutReport:
         self.__dict__.update(fields)
 
 
-def setup_pipeline(endpoint: str, run_id: str) -> tuple[str, str, str]:
+def setup_pipeline(endpoint: str, run_id: str, handler_source: str = HANDLER_SOURCE) -> tuple[str, str, str]:
     s3 = boto3_client(endpoint, "s3")
     ddb = boto3_client(endpoint, "dynamodb")
     lam = boto3_client(endpoint, "lambda")
@@ -139,7 +139,7 @@ def setup_pipeline(endpoint: str, run_id: str) -> tuple[str, str, str]:
     fn = lam.create_function(
         FunctionName=function, Runtime="python3.12", Handler="lambda_function.lambda_handler",
         Role="arn:aws:iam::000000000000:role/lambda-role", Timeout=60, MemorySize=128,
-        Code={"ZipFile": _zip(HANDLER_SOURCE.format(table=table))},
+        Code={"ZipFile": _zip(handler_source.format(table=table))},
     )
     lam.add_permission(
         FunctionName=function, StatementId="s3-invoke", Action="lambda:InvokeFunction",
@@ -238,7 +238,7 @@ def _run(
         uploader = KeyUploader(lambda key: s3.put_object(Bucket=bucket, Key=key, Body=b""), objects, threads)
         method = f"boto3 with {threads} threads"
     watch = StallWatch(stall_timeout)
-    baseline = _delivered(endpoint)
+    baseline = delivery_counts(endpoint)
     is_tidal = baseline is not None
     start = time.time()
     deadline = None
@@ -251,7 +251,7 @@ def _run(
         deadline = start + timeout if timeout else None
         while True:
             if is_tidal:
-                delivered, other = _delivered(endpoint) or baseline
+                delivered, other = delivery_counts(endpoint) or baseline
                 processed = delivered - baseline[0]
                 finished = processed + other - baseline[1]
             else:
